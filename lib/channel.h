@@ -1,0 +1,62 @@
+/*
+ * channel: where messages go, chosen by URI.
+ *   notifier: messages to the owner. outbox:DIR now; slack:CHANNEL and
+ *             email:ADDRESS are later backends behind the same calls.
+ *   mailer:   email transport (supplier purchase orders, owner emails).
+ *             outbox:DIR now; smtp:// and ses: later.
+ * Every send is idempotent by its id: a second send of the same id delivers
+ * nothing and answers CHANNEL_ALREADY, so a crash between "sent" and
+ * "recorded" never leads to a second message on the retry.
+ *
+ * The outbox backend writes DIR/<id>.json (the Slack Block Kit payload) and
+ * DIR/<id>.eml (the RFC 5322 message), each atomically (temporary file,
+ * fsync, link into place, fsync of the directory).
+ *
+ * Ownership: callers own what they pass; ids must be filename-safe
+ * ([A-Za-z0-9._-], not starting with a dot).
+ */
+#ifndef IR_CHANNEL_H
+#define IR_CHANNEL_H
+
+#include <stddef.h>
+
+enum channel_result {
+	CHANNEL_SENT = 0,
+	CHANNEL_ALREADY = 1,
+	CHANNEL_ERR = -1,		/* will not work as is: see *_error() */
+	CHANNEL_UNAVAILABLE = -2	/* try again later */
+};
+
+struct owner_msg {
+	const char	*id;		/* "draft-<order_id>" */
+	const char	*subject;
+	const char	*text;		/* plain-text body */
+	const char	*slack_json;	/* {"text":..., "blocks":[...]} */
+	const char	*eml;		/* the whole RFC 5322 message */
+	size_t		 eml_len;
+};
+
+struct notifier;
+struct mailer;
+
+struct notifier *notify_open(const char *uri, char *err, size_t errsz);
+/* ref receives where the message went (a path, a channel and ts, ...). */
+int	notify_send(struct notifier *, const struct owner_msg *, char *ref,
+	    size_t refsz);
+const char *notify_error(const struct notifier *);
+void	notify_close(struct notifier *);
+
+struct mailer *mailer_open(const char *uri, char *err, size_t errsz);
+/* rcpt is NULL-terminated. raw is the whole message, CRLF or LF. */
+int	mailer_send(struct mailer *, const char *id, const char *from,
+	    const char *const *rcpt, const char *raw, size_t len, char *ref,
+	    size_t refsz);
+const char *mailer_error(const struct mailer *);
+void	mailer_close(struct mailer *);
+
+/* Makes a filename-safe id from any text (an item id): keeps
+ * [A-Za-z0-9._-], replaces the rest with '_' and, if anything was replaced,
+ * appends '-' and 8 hex digits of a hash of the original. */
+void	channel_safe_id(const char *s, char *dst, size_t dstsz);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * csvin: a streaming CSV reader on libcsv that hands out one row at a time
+ * with the line it started on, for messages like "stock.csv:12: ...".
+ *
+ * Handles quoted fields with commas, quotes and newlines, CRLF, a UTF-8 BOM
+ * and blank lines. Bounded: a field longer than CSVIN_MAX_FIELD or a row
+ * longer than CSVIN_MAX_ROW bytes is rejected (CSVIN_BAD) and reading
+ * resumes at the next line; an unterminated quote is reported with the line
+ * it opened on and the lines it swallowed are read again as rows. Invalid
+ * UTF-8 in a field rejects the row. Memory is bounded by the limits, not by
+ * the file.
+ *
+ * Ownership: csvin borrows fp. A row's fields are valid until the next
+ * csvin_next() call.
+ */
+#ifndef IR_CSVIN_H
+#define IR_CSVIN_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define CSVIN_MAX_FIELD		(64 * 1024)
+#define CSVIN_MAX_ROW		(256 * 1024)
+#define CSVIN_MAX_FIELDS	512
+
+enum { CSVIN_EOF = 0, CSVIN_ROW = 1, CSVIN_BAD = 2, CSVIN_IOERR = -1 };
+
+struct csvin_row {
+	size_t		 n;		/* fields in this row */
+	const char	**field;	/* NUL-terminated copies */
+	const size_t	*len;
+	unsigned long	 line;		/* line the row starts on, from 1 */
+};
+
+struct csvin;
+
+/* max_field/max_row of 0 take the defaults above. NULL on ENOMEM. */
+struct csvin *csvin_open(FILE *fp, size_t max_field, size_t max_row);
+/*
+ * CSVIN_ROW: *row is filled. CSVIN_BAD: the row starting at
+ * csvin_bad_line() was rejected, csvin_error() says why in words for people.
+ */
+int	 csvin_next(struct csvin *, struct csvin_row *row);
+const char *csvin_error(const struct csvin *);
+unsigned long csvin_bad_line(const struct csvin *);
+void	 csvin_close(struct csvin *);
+
+/* Column names match case-insensitively with ' ', '-', '_' equivalent:
+ * writes the normal form ("lead time" -> "lead_time") into dst. */
+void	 csvin_normalize(const char *name, char *dst, size_t dstsz);
+
+/* 1 when s (n bytes) is valid UTF-8. */
+int	 utf8_valid(const char *s, size_t n);
+
+#endif
