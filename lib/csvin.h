@@ -2,13 +2,16 @@
  * csvin: a streaming CSV reader on libcsv that hands out one row at a time
  * with the line it started on, for messages like "stock.csv:12: ...".
  *
- * Handles quoted fields with commas, quotes and newlines, CRLF, a UTF-8 BOM
- * and blank lines. Bounded: a field longer than CSVIN_MAX_FIELD or a row
- * longer than CSVIN_MAX_ROW bytes is rejected (CSVIN_BAD) and reading
- * resumes at the next line; an unterminated quote is reported with the line
- * it opened on and the lines it swallowed are read again as rows. Invalid
- * UTF-8 in a field rejects the row. Memory is bounded by the limits, not by
- * the file.
+ * Handles quoted fields with commas, quotes and newlines, CRLF (and a lone
+ * CR), a UTF-8 BOM and blank lines; a row whose fields are all empty
+ * (",,,", as spreadsheets export) is skipped like a blank line. Surrounding
+ * blanks of unquoted fields are dropped (libcsv). Bounded: a field longer
+ * than CSVIN_MAX_FIELD or a row longer than CSVIN_MAX_ROW bytes is rejected
+ * (CSVIN_BAD) and reading resumes at the next line; an unterminated quote
+ * is reported with the line it opened on and the lines it swallowed are
+ * read again as rows (so is a row that spans lines and outgrows the
+ * limit). Invalid UTF-8 or a NUL byte in a field rejects the row. Memory
+ * is bounded by the limits, not by the file.
  *
  * Ownership: csvin borrows fp. A row's fields are valid until the next
  * csvin_next() call.
@@ -39,6 +42,8 @@ struct csvin *csvin_open(FILE *fp, size_t max_field, size_t max_row);
 /*
  * CSVIN_ROW: *row is filled. CSVIN_BAD: the row starting at
  * csvin_bad_line() was rejected, csvin_error() says why in words for people.
+ * CSVIN_IOERR: a read error or out of memory (errno set, csvin_error() says
+ * which); stop reading.
  */
 int	 csvin_next(struct csvin *, struct csvin_row *row);
 const char *csvin_error(const struct csvin *);
@@ -46,7 +51,9 @@ unsigned long csvin_bad_line(const struct csvin *);
 void	 csvin_close(struct csvin *);
 
 /* Column names match case-insensitively with ' ', '-', '_' equivalent:
- * writes the normal form ("lead time" -> "lead_time") into dst. */
+ * writes the normal form ("lead time" -> "lead_time") into dst. Surrounding
+ * blanks are trimmed and a run of separators is one '_'. A name too long
+ * for dstsz gives "", which matches no column. */
 void	 csvin_normalize(const char *name, char *dst, size_t dstsz);
 
 /* 1 when s (n bytes) is valid UTF-8. */

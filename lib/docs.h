@@ -7,6 +7,11 @@
  * Unknown keys and bad values are reported through the warn callback with
  * their line, and the value is ignored.
  *
+ * A section that appears twice is merged (later lines win, with a
+ * warning); so is a second doc loaded into the same struct docs. A
+ * template that cannot be read is warned about and left NULL (the
+ * built-in template is used).
+ *
  * Ownership: docs_load_* copy what they keep; the returned pointers live
  * until docs_free().
  */
@@ -64,9 +69,18 @@ const struct docs_supplier *docs_supplier(const struct docs *,
 int	 docs_has_suppliers(const struct docs *);
 void	 docs_free(struct docs *);
 
-/* Parses "5", "5 days", "48 units": 0 or -1. */
+/* Counts above this are taken for typos ("is too large"). */
+#define DOCS_COUNT_MAX	1000000000LL
+
+/*
+ * Parses "5", "5 days", "48 units", "12 per pack", "2 weeks" (14): a whole
+ * number from 0 to DOCS_COUNT_MAX. 0 or -1.
+ */
 int	 docs_parse_count(const char *s, long long *out);
-/* Parses "25%", "0.25": a fraction scaled by DEC_SCALE. 0 or -1. */
+/*
+ * Parses "25%", "25 %", "0.25": a fraction >= 0 scaled by DEC_SCALE,
+ * exactly (digits past the scale round half up). 0 or -1.
+ */
 int	 docs_parse_fraction(const char *s, int64_t *out);
 
 #endif

@@ -104,7 +104,11 @@ void	store_close(struct store *);
 /* The last failure, for people; never holds a secret. */
 const char *store_error(const struct store *);
 
-/* Fills states[i] for ids[i], i < n. */
+/*
+ * Fills states[i] for ids[i], i < n: the open order and skip_until (what
+ * ir-check decides on). last_move / last_checked are left empty here;
+ * store_list_items shows them.
+ */
 int	store_item_states(struct store *, const char *const *ids, size_t n,
 	    struct store_item_state *states);
 /* Records last_move / last_checked for n items, one transaction. */

@@ -1,0 +1,370 @@
+/*
+ * ir-check: item records in, move records out (rules.md "Reorder point and
+ * move").
+ *
+ * Reads NDJSON from the files named (or stdin). For each "item" it computes
+ * the reorder point and the move, reading the item's open order and skip
+ * state from the store in batches of up to 100 items (a constant number of
+ * queries on SQLite). Writes "move" records for reorder and urgent_reorder
+ * (every move with --all); other record types pass through unchanged, in
+ * order. Side effect: last_move and last_checked per item (not with
+ * --dry-run). A record that is not JSON, has no type, or an item without a
+ * usable item_id/on_hand is reported with its source and line and
+ * skipped; the exit status is then 65.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cli.h"
+#include "clock.h"
+#include "config.h"
+#include "dec.h"
+#include "log.h"
+#include "ndjson.h"
+#include "reorder.h"
+#include "store.h"
+
+#define BATCH	100
+
+struct pending {
+	char	*line;
+	size_t	 len;
+	int	 is_item;
+	char	 item_id[STORE_ID_MAX];
+	struct reorder_item it;
+	char	 where[300];
+};
+
+struct check {
+	struct store	*store;
+	int		 all, dry_run;
+	int64_t		 margin;
+	long long	 default_lead;
+	char		 today[CLOCK_DATE_LEN];
+	char		 now[CLOCK_TIME_LEN];
+	struct pending	 batch[BATCH];
+	size_t		 n;
+	struct rec	 rec;
+	struct buf	 out;
+	int		 status;
+	unsigned long	 items, moves;
+};
+
+static void
+usage(FILE *fp)
+{
+	fprintf(fp, "usage: ir-check [--all] [--dry-run] [--config FILE] "
+	    "[--now TIME] [--store URI]\n"
+	    "                [file ...]\n");
+}
+
+/* Reads the fields ir-check needs from an item record. */
+static int
+parse_item(struct check *c, const struct rec *r, struct pending *p,
+    char *err, size_t errsz)
+{
+	struct reorder_item *it = &p->it;
+	long long v;
+	int rc;
+
+	memset(it, 0, sizeof(*it));
+	rc = rec_str(r, "item_id", p->item_id, sizeof(p->item_id));
+	if (rc <= 0) {
+		snprintf(err, errsz, rc == -3 ? "item_id is too long" :
+		    "item has no item_id");
+		return -1;
+	}
+	if (rec_int(r, "on_hand", &it->on_hand) != 0) {
+		snprintf(err, errsz, "%s: on_hand is missing or not a whole "
+		    "number", p->item_id);
+		return -1;
+	}
+	if ((rc = rec_dec(r, "rate", &it->rate)) == -2 || it->rate < 0) {
+		snprintf(err, errsz, "%s: rate is not a number of units a day "
+		    "(0 or more)", p->item_id);
+		return -1;
+	}
+	it->lead = c->default_lead;
+	if ((rc = rec_int(r, "lead_time_days", &v)) == 0 && v >= 0)
+		it->lead = v;
+	else if (rc == -2 || (rc == 0 && v < 0)) {
+		snprintf(err, errsz, "%s: lead_time_days is not a whole number "
+		    "of days", p->item_id);
+		return -1;
+	}
+	if ((rc = rec_int(r, "buffer", &it->buffer)) == -2 ||
+	    it->buffer < 0) {
+		snprintf(err, errsz, "%s: buffer is not a whole number (0 or "
+		    "more)", p->item_id);
+		return -1;
+	}
+	if ((rc = rec_int(r, "point_override", &v)) == 0) {
+		if (v < 0) {
+			snprintf(err, errsz, "%s: point_override is negative",
+			    p->item_id);
+			return -1;
+		}
+		it->has_override = 1;
+		it->point_override = v;
+	} else if (rc == -2) {
+		snprintf(err, errsz, "%s: point_override is not a whole number",
+		    p->item_id);
+		return -1;
+	}
+	return 0;
+}
+
+/* Decides and writes one item's move. */
+static void
+decide(struct check *c, struct pending *p, const struct store_item_state *st,
+    struct store_move_note *note)
+{
+	static const char *const skip[] = { "move", "point", "checked_at",
+	    "reason", "order_id", "order_status", "expected_date", "overdue",
+	    NULL };
+	long long point = reorder_point(&p->it);
+	int open = st->status != ORDER_NONE;
+	int snoozed = st->skip_until[0] && strcmp(st->skip_until, c->today) > 0;
+	int move = reorder_move(&p->it, point, c->margin, open, snoozed);
+	char reason[256];
+
+	note->item_id = p->item_id;
+	note->move = reorder_move_name(move);
+	note->checked_at = c->now;
+	c->items++;
+	if (st->status == ORDER_SENDING)
+		log_warn(p->item_id, "order %s was approved but sending it to "
+		    "the supplier was never confirmed; nothing will be re-sent "
+		    "on its own: check the outbox, then run ir-approve "
+		    "--confirm %s (or --cancel %s)", st->order_id,
+		    st->order_id, st->order_id);
+	if (!c->all && move != MOVE_REORDER && move != MOVE_URGENT)
+		return;
+	if (rec_parse(&c->rec, p->line, p->len) == -1)
+		return;		/* parsed once already: cannot happen */
+	reorder_reason(&p->it, point, c->margin, move, reason, sizeof(reason));
+	buf_reset(&c->out);
+	recw_begin(&c->out, "move");
+	recw_copy(&c->out, &c->rec, skip);
+	recw_str(&c->out, "move", reorder_move_name(move));
+	recw_int(&c->out, "point", point);
+	recw_str(&c->out, "checked_at", c->now);
+	recw_str(&c->out, "reason", reason);
+	if (open) {
+		recw_str(&c->out, "order_id", st->order_id);
+		recw_str(&c->out, "order_status",
+		    store_status_name(st->status));
+		if (st->expected_date[0]) {
+			recw_str(&c->out, "expected_date", st->expected_date);
+			if (st->status == ORDER_ON_ORDER &&
+			    strcmp(st->expected_date, c->today) < 0)
+				recw_raw(&c->out, "overdue", "true", 4);
+		}
+	}
+	recw_end(&c->out);
+	fwrite(c->out.p, 1, c->out.len, stdout);
+	c->moves++;
+}
+
+/* Looks up the batch's items in one store call, then writes in order. */
+static int
+flush_batch(struct check *c)
+{
+	const char *ids[BATCH];
+	struct store_item_state st[BATCH];
+	struct store_move_note notes[BATCH];
+	size_t i, k = 0, nn = 0;
+	int rc;
+
+	for (i = 0; i < c->n; i++)
+		if (c->batch[i].is_item)
+			ids[k++] = c->batch[i].item_id;
+	memset(st, 0, sizeof(st));
+	if (k > 0 && (rc = store_item_states(c->store, ids, k, st)) !=
+	    STORE_OK) {
+		log_error(NULL, "cannot read order state: %s",
+		    store_error(c->store));
+		return rc == STORE_UNAVAILABLE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+	}
+	for (i = 0, k = 0; i < c->n; i++) {
+		struct pending *p = &c->batch[i];
+
+		if (p->is_item)
+			decide(c, p, &st[k++], &notes[nn++]);
+		else
+			fwrite(p->line, 1, p->len, stdout);
+	}
+	if (!c->dry_run && nn > 0 &&
+	    store_note_moves(c->store, notes, nn) != STORE_OK) {
+		log_error(NULL, "cannot record last moves: %s",
+		    store_error(c->store));
+		return EX_UNAVAILABLE;
+	}
+	for (i = 0; i < c->n; i++)
+		free(c->batch[i].line);
+	c->n = 0;
+	return 0;
+}
+
+/* One input record: queue it (item or pass-through) or report it. */
+static int
+take(struct check *c, const char *source, const char *line, size_t len,
+    unsigned long lineno)
+{
+	struct pending *p = &c->batch[c->n];
+	char err[256];
+	int rc;
+
+	snprintf(p->where, sizeof(p->where), "%s:%lu", source, lineno);
+	if (rec_parse(&c->rec, line, len) == -1) {
+		log_error(p->where, "%s", c->rec.err);
+		c->status = EX_DATAERR;
+		return 0;
+	}
+	if (rec_get(&c->rec, "type") == NULL) {
+		log_error(p->where, "record has no \"type\"");
+		c->status = EX_DATAERR;
+		return 0;
+	}
+	p->is_item = rec_is(&c->rec, "item");
+	if (p->is_item && parse_item(c, &c->rec, p, err, sizeof(err)) == -1) {
+		log_error(p->where, "%s", err);
+		c->status = EX_DATAERR;
+		return 0;
+	}
+	if ((p->line = malloc(len + 2)) == NULL) {
+		log_error(NULL, "out of memory");
+		return EX_OSERR;
+	}
+	memcpy(p->line, line, len);
+	p->line[len] = '\n';
+	p->line[len + 1] = '\0';
+	p->len = len + 1;
+	if (++c->n == BATCH && (rc = flush_batch(c)) != 0)
+		return rc;
+	return 0;
+}
+
+static int
+run_file(struct check *c, const char *path)
+{
+	struct ndjson_reader *r;
+	const char *line, *source = strcmp(path, "-") ? path : "stdin";
+	size_t len;
+	unsigned long lineno;
+	FILE *fp;
+	int rc = 0, got;
+
+	if ((fp = cli_open_input(path)) == NULL) {
+		c->status = cli_worst(c->status, EX_NOINPUT);
+		return 0;
+	}
+	if ((r = ndjson_open(fp, 0)) == NULL) {
+		log_error(NULL, "out of memory");
+		return EX_OSERR;
+	}
+	while (rc == 0 && (got = ndjson_next(r, &line, &len, &lineno)) !=
+	    NDJSON_EOF) {
+		char where[300];
+
+		if (got == NDJSON_IOERR) {
+			log_error(source, "read error");
+			rc = EX_IOERR;
+			break;
+		}
+		if (got == NDJSON_TOOLONG) {
+			snprintf(where, sizeof(where), "%s:%lu", source, lineno);
+			log_error(where, "record longer than %d bytes (skipped)",
+			    NDJSON_MAX_LINE);
+			c->status = EX_DATAERR;
+			continue;
+		}
+		rc = take(c, source, line, len, lineno);
+	}
+	ndjson_close(r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option opts[] = {
+		{ "all",	no_argument,		NULL, 'a' },
+		{ "config",	required_argument,	NULL, 'c' },
+		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "help",	no_argument,		NULL, 'h' },
+		{ "now",	required_argument,	NULL, 'N' },
+		{ "store",	required_argument,	NULL, 's' },
+		{ "version",	no_argument,		NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct check *c;
+	struct config *cfg;
+	const char *conf = NULL, *now = NULL, *store_uri = NULL;
+	char err[512];
+	int ch, i, rc = 0;
+
+	log_init(argv[0]);
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return EX_OSERR;
+	while ((ch = getopt_long(argc, argv, "anh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'a': c->all = 1; break;
+		case 'c': conf = optarg; break;
+		case 'n': c->dry_run = 1; break;
+		case 'N': now = optarg; break;
+		case 's': store_uri = optarg; break;
+		case 'h': usage(stdout); free(c); return 0;
+		case 'V': cli_version(); free(c); return 0;
+		default: usage(stderr); free(c); return EX_USAGE;
+		}
+	}
+	if ((cfg = cli_config(conf, now)) == NULL) {
+		free(c);
+		return EX_CONFIG;
+	}
+	if (store_uri != NULL)
+		config_set(cfg, "IR_STORE", store_uri);
+	c->margin = DEC_SCALE / 4;
+	c->default_lead = 7;
+	if (config_fraction(cfg, "IR_WATCH_MARGIN", &c->margin, err,
+	    sizeof(err)) == -1 || config_int(cfg, "IR_DEFAULT_LEAD_TIME_DAYS",
+	    0, 3650, &c->default_lead, err, sizeof(err)) == -1) {
+		log_error(NULL, "%s", err);
+		rc = EX_CONFIG;
+		goto out;
+	}
+	if ((c->store = store_open(config_get(cfg, "IR_STORE"), err,
+	    sizeof(err))) == NULL) {
+		log_error(NULL, "%s", err);
+		rc = EX_UNAVAILABLE;
+		goto out;
+	}
+	clock_date(clock_now(), c->today);
+	clock_rfc3339(clock_now(), c->now);
+	cli_stdout_buffering();
+	if (optind == argc)
+		rc = run_file(c, "-");
+	for (i = optind; rc == 0 && i < argc; i++)
+		rc = run_file(c, argv[i]);
+	if (rc == 0 && c->n > 0)
+		rc = flush_batch(c);
+	if (config_get(cfg, "IR_STORE_TRACE") != NULL)
+		log_info(NULL, "%lu items, %lu moves written, store round "
+		    "trips: %lu", c->items, c->moves,
+		    store_round_trips(c->store));
+	store_close(c->store);
+out:
+	for (i = 0; i < (int)c->n; i++)
+		free(c->batch[i].line);
+	buf_free(&c->out);
+	rc = cli_exit(cli_worst(rc, c->status));
+	free(c);
+	config_free(cfg);
+	return rc;
+}

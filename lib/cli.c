@@ -1,0 +1,99 @@
+/* cli: program start and exit. See cli.h. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "clock.h"
+#include "log.h"
+
+static void
+conf_warn(void *ctx, const char *where, const char *msg)
+{
+	log_warn(where, "%s", msg);
+}
+
+struct config *
+cli_config(const char *conf_path, const char *now_flag)
+{
+	struct config_warner w = { conf_warn, NULL };
+	struct config *c;
+	char err[512];
+
+	if ((c = config_load(conf_path, &w, err, sizeof(err))) == NULL) {
+		log_error(NULL, "%s", err);
+		return NULL;
+	}
+	if (now_flag != NULL && config_set(c, "IR_NOW", now_flag) == -1) {
+		log_error(NULL, "out of memory");
+		config_free(c);
+		return NULL;
+	}
+	if (clock_init(config_get(c, "IR_NOW"), config_get(c, "IR_TZ"), err,
+	    sizeof(err)) == -1) {
+		log_error(NULL, "%s", err);
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+cli_version(void)
+{
+	printf("%s %s\n", log_prog(), IR_VERSION);
+}
+
+FILE *
+cli_open_input(const char *path)
+{
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	if ((fp = fopen(path, "r")) == NULL)
+		log_error(path, "cannot open: %s", strerror(errno));
+	return fp;
+}
+
+int
+cli_exit(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		log_error(NULL, "write error on standard output: %s",
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	return status;
+}
+
+void
+cli_stdout_buffering(void)
+{
+	static char big[1 << 16];
+
+	if (isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOLBF, 0);
+	else
+		setvbuf(stdout, big, _IOFBF, sizeof(big));
+}
+
+void
+cli_fault(const struct config *c, const char *step)
+{
+	const char *f = config_get(c, "IR_FAULT");
+
+	if (f != NULL && strcmp(f, step) == 0) {
+		fflush(stdout);
+		raise(SIGKILL);
+	}
+}
+
+int
+cli_worst(int a, int b)
+{
+	return a != 0 ? a : b;
+}

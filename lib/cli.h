@@ -1,0 +1,32 @@
+/*
+ * cli: what every program does at start and at exit: load the config
+ * (flags > environment > ir.conf > defaults), set the shop's clock, and at
+ * the end flush and check stdout so a full disk fails the run (sbase, jq).
+ * For cmd/ only: it reports through log.
+ */
+#ifndef IR_CLI_H
+#define IR_CLI_H
+
+#include <stdio.h>
+
+#include "config.h"
+
+/* Loads the config from conf_path (NULL: IR_CONF or ./ir.conf), applies the
+ * --now flag if given, and sets the clock. NULL after reporting why. */
+struct config *cli_config(const char *conf_path, const char *now_flag);
+/* Prints "prog VERSION" to stdout. */
+void	cli_version(void);
+/* Opens a named input ("-" is stdin). NULL after reporting why. */
+FILE	*cli_open_input(const char *path);
+/* Flushes stdout; returns status, or EX_IOERR if stdout failed. */
+int	cli_exit(int status);
+/* Line-buffer stdout on a terminal, large block buffer otherwise. */
+void	cli_stdout_buffering(void);
+/* Test-only fault hook: SIGKILLs the process at the named step when the
+ * IR_FAULT setting names it (used to prove crash safety). */
+void	cli_fault(const struct config *, const char *step);
+/* The worst of two exit statuses (0 < 65 < 69 ...: any non-zero wins,
+ * the first non-zero is kept). */
+int	cli_worst(int a, int b);
+
+#endif

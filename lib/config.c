@@ -1,0 +1,269 @@
+/* config: flags > environment > ir.conf > defaults. See config.h. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "dec.h"
+#include "docs.h"
+
+/* Every key the programs know, with its built-in default (NULL: none). */
+static const struct {
+	const char *key, *def;
+} keys[] = {
+	{ "IR_CONF", NULL },
+	{ "IR_DAYS_OF_COVER", "14" },
+	{ "IR_DEFAULT_LEAD_TIME_DAYS", "7" },
+	{ "IR_FALLBACK_SUPPLIER", NULL },
+	{ "IR_FAULT", NULL },
+	{ "IR_FROM", "reorder-bot@localhost" },
+	{ "IR_GOOGLE_API_URL", NULL },
+	{ "IR_GOOGLE_SA", NULL },
+	{ "IR_GOOGLE_TOKEN_URL", NULL },
+	{ "IR_LINK_KEY", NULL },
+	{ "IR_LLM", NULL },
+	{ "IR_LOG_FORMAT", NULL },
+	{ "IR_MAIL", "outbox:var/outbox" },
+	{ "IR_NOTIFY", "outbox:var/outbox" },
+	{ "IR_NOW", NULL },
+	{ "IR_ORDER_CAP", NULL },
+	{ "IR_OWNER_EMAIL", "owner@localhost" },
+	{ "IR_POS_HMAC_KEY", NULL },
+	{ "IR_PUBLIC_URL", NULL },
+	{ "IR_QUIET_DAYS", NULL },
+	{ "IR_QUIET_HOURS", NULL },
+	{ "IR_RULES", NULL },
+	{ "IR_SHOP_NAME", "our shop" },
+	{ "IR_SKIP_COOLDOWN_DAYS", "7" },
+	{ "IR_SLACK_API_URL", NULL },
+	{ "IR_SLACK_BOT_TOKEN", NULL },
+	{ "IR_SLACK_SIGNING_SECRET", NULL },
+	{ "IR_STOCK", NULL },
+	{ "IR_STORE", "sqlite:var/ir.db" },
+	{ "IR_STORE_TRACE", NULL },	/* diagnostics: count round trips */
+	{ "IR_SUPPLIERS", NULL },
+	{ "IR_TZ", "UTC" },
+	{ "IR_WATCH_MARGIN", "25%" },
+};
+#define NKEYS	(sizeof(keys) / sizeof(keys[0]))
+
+struct config {
+	char	*val[NKEYS];
+	char	*origin[NKEYS];
+};
+
+static int
+key_index(const char *key)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int
+put(struct config *c, int i, const char *v, const char *origin)
+{
+	char *nv = strdup(v), *no = strdup(origin);
+
+	if (nv == NULL || no == NULL) {
+		free(nv);
+		free(no);
+		return -1;
+	}
+	free(c->val[i]);
+	free(c->origin[i]);
+	c->val[i] = nv;
+	c->origin[i] = no;
+	return 0;
+}
+
+static void
+warn(const struct config_warner *w, const char *where, const char *msg)
+{
+	if (w != NULL && w->fn != NULL)
+		w->fn(w->ctx, where, msg);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	if (e - s >= 2 && ((*s == '"' && e[-1] == '"') ||
+	    (*s == '\'' && e[-1] == '\''))) {
+		e[-1] = '\0';
+		s++;
+	}
+	return s;
+}
+
+/* ir.conf: KEY=VALUE lines, '#' comments, blank lines. */
+static int
+load_file(struct config *c, const char *path, const struct config_warner *w)
+{
+	FILE *fp;
+	char *line = NULL, *eq, *k, *v, where[512], msg[600];
+	size_t cap = 0;
+	unsigned long lineno = 0;
+	int i;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	while (getline(&line, &cap, fp) != -1) {
+		lineno++;
+		snprintf(where, sizeof(where), "%s:%lu", path, lineno);
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			warn(w, where, "expected KEY=value (line ignored)");
+			continue;
+		}
+		*eq = '\0';
+		v = trim(eq + 1);
+		k = trim(k);
+		if (strncmp(k, "export ", 7) == 0)
+			k = trim(k + 7);
+		if ((i = key_index(k)) == -1) {
+			snprintf(msg, sizeof(msg),
+			    "unknown setting \"%.100s\" (ignored)", k);
+			warn(w, where, msg);
+			continue;
+		}
+		if (put(c, i, v, where) == -1) {
+			free(line);
+			fclose(fp);
+			errno = ENOMEM;
+			return -1;
+		}
+	}
+	free(line);
+	fclose(fp);
+	return 0;
+}
+
+struct config *
+config_load(const char *path, const struct config_warner *w, char *err,
+    size_t errsz)
+{
+	struct config *c;
+	const char *v;
+	size_t i;
+	int named = path != NULL;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		snprintf(err, errsz, "out of memory");
+		return NULL;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if (keys[i].def && put(c, (int)i, keys[i].def, "default"))
+			goto nomem;
+	if (path == NULL && (v = getenv("IR_CONF")) != NULL && *v) {
+		path = v;
+		named = 1;
+	}
+	if (path == NULL)
+		path = "ir.conf";
+	if (load_file(c, path, w) == -1 && (named || errno != ENOENT)) {
+		snprintf(err, errsz, "%s: %s", path, strerror(errno));
+		config_free(c);
+		return NULL;
+	}
+	for (i = 0; i < NKEYS; i++)
+		if ((v = getenv(keys[i].key)) != NULL &&
+		    put(c, (int)i, v, "environment"))
+			goto nomem;
+	return c;
+nomem:
+	snprintf(err, errsz, "out of memory");
+	config_free(c);
+	return NULL;
+}
+
+int
+config_set(struct config *c, const char *key, const char *value)
+{
+	int i = key_index(key);
+
+	if (i == -1)
+		return -1;
+	return put(c, i, value, "flag");
+}
+
+const char *
+config_get(const struct config *c, const char *key)
+{
+	int i = key_index(key);
+
+	if (i == -1 || c->val[i] == NULL || c->val[i][0] == '\0')
+		return NULL;
+	return c->val[i];
+}
+
+const char *
+config_origin(const struct config *c, const char *key)
+{
+	int i = key_index(key);
+
+	return i == -1 ? NULL : c->origin[i];
+}
+
+int
+config_int(const struct config *c, const char *key, long long min,
+    long long max, long long *out, char *err, size_t errsz)
+{
+	const char *v = config_get(c, key);
+	long long n;
+
+	if (v == NULL)
+		return 0;
+	if (docs_parse_count(v, &n) == -1 || n < min || n > max) {
+		snprintf(err, errsz, "%s=\"%.60s\" (from %s) is not a whole "
+		    "number from %lld to %lld", key, v,
+		    config_origin(c, key), min, max);
+		return -1;
+	}
+	*out = n;
+	return 1;
+}
+
+int
+config_fraction(const struct config *c, const char *key, int64_t *out,
+    char *err, size_t errsz)
+{
+	const char *v = config_get(c, key);
+
+	if (v == NULL)
+		return 0;
+	if (docs_parse_fraction(v, out) == -1 || *out < 0) {
+		snprintf(err, errsz, "%s=\"%.60s\" (from %s) is not a "
+		    "percentage like 25%% or a fraction like 0.25", key, v,
+		    config_origin(c, key));
+		return -1;
+	}
+	return 1;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		free(c->val[i]);
+		free(c->origin[i]);
+	}
+	free(c);
+}
