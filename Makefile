@@ -55,7 +55,7 @@ run: deps
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNITS)
-	@$(MAKE) --no-print-directory WERROR=1 unit bats
+	@scripts/check $(UNITS)
 
 unit: $(UNITS)
 	@scripts/run-unit $(UNITS)
