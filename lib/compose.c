@@ -16,7 +16,6 @@
  * characters, so lengths here are counted in code points.
  */
 #include <errno.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,7 +35,7 @@
 
 /* "… (truncated)" */
 #define TRUNCATED_NOTE		"\xe2\x80\xa6 (truncated)"
-#define UTF8_REPLACEMENT	"\xef\xbf\xbd"			/* U+FFFD */
+#define UTF8_REPLACEMENT	"\xef\xbf\xbd"	/* U+FFFD */
 
 static pthread_once_t gmime_once = PTHREAD_ONCE_INIT;
 
@@ -64,6 +63,7 @@ nz(const char *s)
 	return s != NULL ? s : "";
 }
 
+/* GMime is set up once per process, on the first email composed. */
 static void
 gmime_init_once(void)
 {
@@ -1120,21 +1120,21 @@ actions_block(const char *id)
 		return NULL;
 	}
 	if ((b = json_object()) == NULL ||
-	    json_object_set_new(b, "type", json_string("actions"))) {
+	    json_object_set_new(b, "type", json_string("actions")) ||
+	    buf_addf(&bid, "order:%s", id) == -1 ||
+	    (utf8_chars(bid.p, bid.len) <= SLACK_BLOCK_ID_MAX &&
+	    json_object_set_new(b, "block_id",
+	    json_stringn(bid.p, bid.len)))) {
 		json_decref(a);
+		json_decref(b);
+		buf_free(&bid);
+		return NULL;
+	}
+	buf_free(&bid);
+	if (json_object_set_new(b, "elements", a)) {	/* a consumed */
 		json_decref(b);
 		return NULL;
 	}
-	if (buf_addf(&bid, "order:%s", id) == -1 ||
-	    (utf8_chars(bid.p, bid.len) <= SLACK_BLOCK_ID_MAX &&
-	    json_object_set_new(b, "block_id", json_stringn(bid.p, bid.len))) ||
-	    json_object_set_new(b, "elements", a)) {	/* a consumed */
-		if (bid.p == NULL)
-			json_decref(a);
-		json_decref(b);
-		b = NULL;
-	}
-	buf_free(&bid);
 	return b;
 }
 
@@ -1151,7 +1151,7 @@ compose_draft_slack(const struct compose_draft *d, struct buf *out)
 	const char *id = nz(d->order_id);
 	struct buf subject = { 0 }, clean = { 0 }, fallback = { 0 };
 	json_t *root = NULL;		/* owned */
-	json_t *blocks;			/* owned until given to root */
+	json_t *blocks;			/* borrowed from root */
 	char *dump = NULL;		/* owned, malloc'd by jansson */
 	size_t orig = out->len, n = strlen(id), i, len;
 	int rc = -1;
@@ -1171,13 +1171,12 @@ compose_draft_slack(const struct compose_draft *d, struct buf *out)
 	    add_utf8(&clean, subject.p, subject.len, 1) == -1 ||
 	    add_mrkdwn(&fallback, clean.p) == -1)
 		goto out;
-	if ((root = json_object()) == NULL || (blocks = json_array()) == NULL)
-		goto out;
-	if (json_object_set_new(root, "text",
+	if ((root = json_object()) == NULL ||
+	    json_object_set_new(root, "text",
 	    json_stringn(fallback.p, fallback.len)) ||
-	    json_object_set_new(root, "blocks", blocks))	/* consumed */
+	    json_object_set_new(root, "blocks", json_array()))
 		goto out;
-	/* blocks is now borrowed from root. */
+	blocks = json_object_get(root, "blocks");
 	if (append_new(blocks, header_block(clean.p)) == -1 ||
 	    append_new(blocks, what_block(d)) == -1 ||
 	    append_new(blocks, fields_block(d)) == -1 ||

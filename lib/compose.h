@@ -4,6 +4,14 @@
  * Slack payloads with jansson; neither is on the per-record path.
  *
  * Ownership: inputs are borrowed; output is appended to the caller's buf.
+ * NULL string fields read as "". Emails end lines with LF (a transport
+ * that needs CRLF converts); they are deterministic for their inputs, so a
+ * re-composed message is byte for byte the one sent before.
+ *
+ * The compose_*_eml and compose_draft_slack functions return 0, or -1 with
+ * errno EINVAL (no usable From/To address; an order id that is empty, not
+ * UTF-8 or over 2000 characters for Slack) or ENOMEM; out is then as it
+ * was.
  */
 #ifndef IR_COMPOSE_H
 #define IR_COMPOSE_H
@@ -56,7 +64,10 @@ struct compose_po {
  * left as written; returns how many there were, or -1 on ENOMEM. */
 int	compose_template(const char *tmpl, const char *const *vars,
 	    struct buf *out);
-/* The built-in PO template, used when a supplier has none. */
+/* The built-in PO template, used when a supplier has none. Its keys:
+ * supplier_name, shop_name, order_id, item_id, item_name, qty, unit_cost,
+ * currency, expected_date, owner_email (give unit_cost words such as "as
+ * quoted" when it is unknown). Static storage. */
 const char *compose_default_template(void);
 
 int	compose_draft_eml(const struct compose_draft *, struct buf *out);

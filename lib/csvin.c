@@ -10,7 +10,10 @@
  * A row that spans lines is inside a quote. Its lines are kept (at most
  * max_row bytes) so that, when the quote turns out never to close, or the
  * row grows past max_row, the row is reported once and the lines after its
- * first one are read again as rows by a fresh parser ("replay").
+ * first one are read again as rows by a fresh parser ("replay"). Replayed
+ * lines are rows of one line each: one that leaves a quote open is itself
+ * reported as an unterminated quote. So no line is read more than twice,
+ * and a file of stray quotes costs linear time, not quadratic.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -219,13 +222,17 @@ line:
 	return L_LINE;
 }
 
-/* The next line to parse: from the replay buffer first, then the file. */
+/*
+ * The next line to parse: from the replay buffer first (*replayed set),
+ * then the file.
+ */
 static int
-next_line(struct csvin *c, const char **lp, size_t *np)
+next_line(struct csvin *c, const char **lp, size_t *np, int *replayed)
 {
 	const char *p, *e;
 
-	if (c->replay_pos < c->replay.len) {
+	*replayed = c->replay_pos < c->replay.len;
+	if (*replayed) {
 		p = c->replay.p + c->replay_pos;
 		e = memchr(p, '\n', c->replay.len - c->replay_pos);
 		*lp = p;
@@ -340,26 +347,31 @@ blank(const char *p, size_t n)
 	return 1;
 }
 
+/* Forgets the open row and resets libcsv for the next one. */
+static void
+close_row(struct csvin *c)
+{
+	c->open = 0;
+	buf_reset(&c->raw);
+	csv_fini(&c->parser, NULL, NULL, NULL);	/* resets the parser */
+	row_reset(c);
+}
+
 /*
  * Gives up on the open row (whose message is in c->err): the lines after
  * its first one, then the line cur (not yet part of the row, may be NULL),
- * then what was left to replay, are queued to be read again by a fresh
- * parser. The queue shrinks by at least the first line each time, so this
- * ends, and it holds at most about 2 * max_row bytes.
+ * are queued to be read again. Rows only span lines outside a replay, so
+ * the queue is empty here and ends up under 2 * max_row bytes.
  */
 static int
 drop_row(struct csvin *c, const char *cur, size_t n)
 {
 	struct buf nb = { NULL, 0, 0 };
-	size_t rest;
 
-	rest = c->replay.len - c->replay_pos;
 	if ((c->raw.len > c->first_len && buf_add(&nb,
 	    c->raw.p + c->first_len, c->raw.len - c->first_len) == -1) ||
 	    (cur != NULL && (buf_add(&nb, cur, n) == -1 ||
-	    buf_addc(&nb, '\n') == -1)) ||
-	    (rest > 0 && buf_add(&nb, c->replay.p + c->replay_pos,
-	    rest) == -1)) {
+	    buf_addc(&nb, '\n') == -1))) {
 		buf_free(&nb);
 		errno = ENOMEM;
 		snprintf(c->err, sizeof(c->err), "out of memory");
@@ -370,10 +382,7 @@ drop_row(struct csvin *c, const char *cur, size_t n)
 	c->replay_pos = 0;
 	c->bad_line = c->start;
 	c->lineno = c->start;
-	c->open = 0;
-	buf_reset(&c->raw);
-	csv_fini(&c->parser, NULL, NULL, NULL);	/* resets the parser */
-	row_reset(c);
+	close_row(c);
 	return CSVIN_BAD;
 }
 
@@ -400,11 +409,11 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 {
 	const char *p;
 	size_t n, i;
-	int r;
+	int r, replayed;
 
 	c->err[0] = '\0';
 	for (;;) {
-		r = next_line(c, &p, &n);
+		r = next_line(c, &p, &n, &replayed);
 		if (r == L_ERR)
 			return CSVIN_IOERR;
 		if (r == L_EOF) {
@@ -444,6 +453,13 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 		}
 		if (feed(c, p, n) == -1)
 			return CSVIN_IOERR;
+		if (!c->done && replayed) {
+			c->bad_line = c->start;
+			snprintf(c->err, sizeof(c->err), "unterminated quote: "
+			    "a quote opened on this line is not closed on it");
+			close_row(c);
+			return CSVIN_BAD;
+		}
 		if (!c->done) {
 			/* Inside a quote: keep the line for a replay. */
 			if (c->raw.len == 0)

@@ -9,9 +9,9 @@
  * than CSVIN_MAX_FIELD or a row longer than CSVIN_MAX_ROW bytes is rejected
  * (CSVIN_BAD) and reading resumes at the next line; an unterminated quote
  * is reported with the line it opened on and the lines it swallowed are
- * read again as rows (so is a row that spans lines and outgrows the
- * limit). Invalid UTF-8 or a NUL byte in a field rejects the row. Memory
- * is bounded by the limits, not by the file.
+ * read again as rows of one line each (so is a row that spans lines and
+ * outgrows the limit). Invalid UTF-8 or a NUL byte in a field rejects the
+ * row. Memory is bounded by the limits, not by the file; time is linear.
  *
  * Ownership: csvin borrows fp. A row's fields are valid until the next
  * csvin_next() call.

@@ -16,13 +16,15 @@
  *   - Statements are prepared once per connection (on first use) and kept
  *     until store_close. round_trips counts executions: one per statement
  *     run from its first step to its reset.
- *   - item_states reads every open order and every noted item state in one
- *     query on its first call, into a hash table by item_id, and answers
- *     every later call from it. This connection's own writes update the
- *     table as they commit; other programs' writes are seen by the next
- *     store_open. The table holds one entry per item with an open order, a
- *     snooze or a noted move (about 120 bytes each), whatever the number of
- *     ids asked for.
+ *   - item_states reads every open order and every snooze in one query on
+ *     its first call, into a hash table by item_id, and answers every later
+ *     call from it. This connection's own writes update the table as they
+ *     commit; other programs' writes are seen by the next store_open. The
+ *     table holds one entry (about 64 bytes) per item with an open order or
+ *     a skip_until: it grows with open orders and snoozes, never with the
+ *     number of ids asked for. last_move / last_checked are not in it
+ *     (store.h: item_states leaves them empty; store_list_items has them).
+ *   - One connection per thread, and a forked child opens its own.
  */
 #include <sys/stat.h>
 
@@ -137,14 +139,12 @@ static const char *const sql[ST__N] = {
 	[ST_BEGIN] = "BEGIN IMMEDIATE",
 	[ST_COMMIT] = "COMMIT",
 	[ST_ROLLBACK] = "ROLLBACK",
-	/* Columns 1-3 are NULL for a state row, 4-6 for an order row. */
+	/* Columns 1-3 are NULL for a snooze row, 4 for an order row. */
 	[ST_LOAD_STATES] =
-	    "SELECT item_id, order_id, status, expected_date,"
-	    " NULL, NULL, NULL"
+	    "SELECT item_id, order_id, status, expected_date, NULL"
 	    " FROM orders WHERE status IN " OPEN_IN
 	    " UNION ALL "
-	    "SELECT item_id, NULL, NULL, NULL,"
-	    " skip_until, NULL, NULL"
+	    "SELECT item_id, NULL, NULL, NULL, skip_until"
 	    " FROM state WHERE skip_until IS NOT NULL",
 	[ST_NOTE_MOVE] =
 	    "INSERT INTO state (item_id, last_move, last_checked)"
@@ -215,26 +215,13 @@ static const char *const sql[ST__N] = {
 	    " WHERE ?1 IS NULL OR i.item_id = ?1 ORDER BY i.item_id",
 };
 
-/*
- * One item in the item_states table; item_id is allocated with it. The
- * moves and check times repeat from item to item (a run writes a handful
- * of each), so they point into the table's pool of strings.
- */
+/* One item in the item_states table; item_id is allocated with it. */
 struct ent {
 	char	*order_id;		/* the open order, NULL if none */
-	const char *last_move;		/* pooled, never NULL */
-	const char *last_checked;	/* pooled, never NULL */
 	unsigned char status;
 	char	 expected_date[11];
 	char	 skip_until[11];
 	char	 item_id[];
-};
-
-/* A set of strings, each kept once. */
-struct pool {
-	char	**slot;
-	size_t	 cap;
-	size_t	 n;
 };
 
 /*
@@ -245,7 +232,6 @@ struct cache {
 	struct ent **slot;
 	size_t	 cap;
 	size_t	 n;
-	struct pool strs;
 	int	 loaded;
 };
 
@@ -595,62 +581,6 @@ hash(const char *s)
 	return (size_t)h;
 }
 
-/*
- * The pooled copy of str ("" for NULL or ""); NULL when out of memory.
- * Copies live until pool_free.
- */
-static const char *
-pool_intern(struct pool *p, const char *str)
-{
-	char **slot, *copy;
-	size_t cap, i, j, mask;
-
-	if (str == NULL || *str == '\0')
-		return "";
-	if (p->cap != 0) {
-		mask = p->cap - 1;
-		for (i = hash(str) & mask; p->slot[i] != NULL;
-		    i = (i + 1) & mask)
-			if (strcmp(p->slot[i], str) == 0)
-				return p->slot[i];
-	}
-	if ((p->n + 1) * 2 > p->cap) {
-		cap = p->cap ? p->cap * 2 : 16;
-		if ((slot = calloc(cap, sizeof(*slot))) == NULL)
-			return NULL;
-		for (i = 0; i < p->cap; i++) {
-			if (p->slot[i] == NULL)
-				continue;
-			for (j = hash(p->slot[i]) & (cap - 1);
-			    slot[j] != NULL; j = (j + 1) & (cap - 1))
-				;
-			slot[j] = p->slot[i];
-		}
-		free(p->slot);
-		p->slot = slot;
-		p->cap = cap;
-	}
-	if ((copy = strdup(str)) == NULL)
-		return NULL;
-	for (i = hash(str) & (p->cap - 1); p->slot[i] != NULL;
-	    i = (i + 1) & (p->cap - 1))
-		;
-	p->slot[i] = copy;
-	p->n++;
-	return copy;
-}
-
-static void
-pool_free(struct pool *p)
-{
-	size_t i;
-
-	for (i = 0; i < p->cap; i++)
-		free(p->slot[i]);
-	free(p->slot);
-	memset(p, 0, sizeof(*p));
-}
-
 /* The entry of id, or NULL. */
 static struct ent *
 cache_find(const struct cache *c, const char *id)
@@ -705,7 +635,6 @@ cache_get(struct cache *c, const char *id)
 	if ((e = calloc(1, sizeof(*e) + len + 1)) == NULL)
 		return NULL;
 	memcpy(e->item_id, id, len + 1);
-	e->last_move = e->last_checked = "";
 	for (i = hash(id) & (c->cap - 1); c->slot[i] != NULL;
 	    i = (i + 1) & (c->cap - 1))
 		;
@@ -727,23 +656,7 @@ cache_drop(struct cache *c)
 		free(c->slot[i]);
 	}
 	free(c->slot);
-	pool_free(&c->strs);
 	memset(c, 0, sizeof(*c));
-}
-
-/* Sets the noted move of e; -1 when out of memory. */
-static int
-ent_set_move(struct cache *c, struct ent *e, const char *move,
-    const char *checked)
-{
-	const char *m, *t;
-
-	if ((m = pool_intern(&c->strs, move)) == NULL ||
-	    (t = pool_intern(&c->strs, checked)) == NULL)
-		return -1;
-	e->last_move = m;
-	e->last_checked = t;
-	return 0;
 }
 
 /* Sets the open order of e; -1 when out of memory. */
@@ -766,7 +679,7 @@ ent_set_order(struct ent *e, const char *order_id, int status,
 
 /*
  * Loads the item_states table in one query: every open order and every
- * state row with a snooze or a move.
+ * snooze.
  */
 static int
 cache_load(struct sq *sq)
@@ -793,11 +706,6 @@ cache_load(struct sq *sq)
 		} else {
 			scopy(e->skip_until, sizeof(e->skip_until),
 			    col(st, 4));
-			if (ent_set_move(&sq->cache, e, col(st, 5),
-			    col(st, 6)) == -1) {
-				r = nomem(sq, "reading item states");
-				break;
-			}
 		}
 	}
 	if (r == STORE_OK && rc != SQLITE_DONE)
@@ -1098,9 +1006,6 @@ sq_item_states(void *p, const char *const *ids, size_t n,
 			    sizeof(s->expected_date));
 		}
 		memcpy(s->skip_until, e->skip_until, sizeof(s->skip_until));
-		scopy(s->last_move, sizeof(s->last_move), e->last_move);
-		scopy(s->last_checked, sizeof(s->last_checked),
-		    e->last_checked);
 	}
 	return STORE_OK;
 }
@@ -1111,11 +1016,9 @@ sq_note_moves(void *p, const struct store_move_note *m, size_t n)
 {
 	struct sq *sq = p;
 	sqlite3_stmt *st;
-	struct ent *e;
+	unsigned long trips0;
 	size_t i;
 	int r, rc;
-
-	unsigned long trips0;
 
 	if ((r = tx_begin(sq)) != STORE_OK)
 		return r;
@@ -1140,7 +1043,6 @@ sq_note_moves(void *p, const struct store_move_note *m, size_t n)
 	 * so that it stays small however many items are checked.
 	 */
 	sq->trips = trips0 + 1;
-	(void)e;
 	return tx_commit(sq);
 fail:
 	tx_rollback(sq);

@@ -234,7 +234,10 @@ TEST(unterminated_quote)
 	    "BAD 2: unterminated quote: the row starting here runs to "
 	    "the end of the file\n"
 	    "EOF\n");
-	/* Two of them: the second is found while reading the first again. */
+	/*
+	 * Two of them: the second is found while reading the first one's
+	 * lines again, where rows are one line each.
+	 */
 	CHECK_CSV("h\n"
 	    "A,\"x\n"
 	    "B,1\n"
@@ -245,9 +248,14 @@ TEST(unterminated_quote)
 	    "BAD 2: unterminated quote: the row starting here runs to "
 	    "the end of the file\n"
 	    "ROW 3 [B|1]\n"
-	    "BAD 5: unterminated quote: the row starting here runs to "
-	    "the end of the file\n"
+	    "BAD 5: unterminated quote: a quote opened on this line is not "
+	    "closed on it\n"
 	    "ROW 6 [D|2]\n"
+	    "EOF\n");
+	/* The quote closes on a later line: one row, as CSV says. */
+	CHECK_CSV("A,\"x\nB,1\nC,\"y\",2\nD,3\n",
+	    "ROW 1 [A|x\\nB,1\\nC,\"y|2]\n"
+	    "ROW 4 [D|3]\n"
 	    "EOF\n");
 }
 
@@ -277,6 +285,43 @@ TEST(quote_outgrows_row)
 	    "ROW 5 [C|2]\n"
 	    "EOF\n");
 	free(got);
+}
+
+TEST(stray_quotes_linear)
+{
+	struct buf in = { NULL, 0, 0 };
+	struct csvin_row row;
+	struct csvin *c;
+	unsigned long i, bad = 0, rows = 0, next = 1, order = 0;
+	FILE *fp;
+	int r;
+
+	/*
+	 * Every line opens a quote that the next line keeps open. Each line
+	 * must be reported once, in order, and in linear time (re-reading
+	 * the swallowed lines as multi-line rows would take minutes).
+	 */
+	for (i = 0; i < 200000; i++)
+		buf_adds(&in, "\"x\n");
+	fp = mem_file(in.p, in.len);
+	c = csvin_open(fp, 0, 0);
+	while ((r = csvin_next(c, &row)) != CSVIN_EOF && r != CSVIN_IOERR) {
+		if (r == CSVIN_ROW)
+			rows++;
+		else {
+			bad++;
+			if (csvin_bad_line(c) != next)
+				order++;
+			next = csvin_bad_line(c) + 1;
+		}
+	}
+	CHECK_EQ_INT(r, CSVIN_EOF);
+	CHECK_EQ_INT(rows, 0);
+	CHECK_EQ_INT(bad, 200000);
+	CHECK_EQ_INT(order, 0);
+	csvin_close(c);
+	fclose(fp);
+	buf_free(&in);
 }
 
 TEST(megabyte_field)
@@ -527,6 +572,7 @@ main(void)
 	RUN(empty_and_header_only);
 	RUN(unterminated_quote);
 	RUN(quote_outgrows_row);
+	RUN(stray_quotes_linear);
 	RUN(megabyte_field);
 	RUN(field_bound);
 	RUN(bad_bytes);
