@@ -327,8 +327,7 @@ mailer_close(struct mailer *m)
  * channel_safe_id: see channel.h. The empty string counts as one replaced
  * character ("_-811c9dc5"). The output is also shortened to fit dstsz: a
  * shortened id keeps the hash, so distinct inputs stay distinct as long as
- * dstsz leaves room for it (11 bytes or more; CHANNEL_ID_MAX + 1 is the
- * size to use).
+ * dstsz leaves room for it (11 bytes or more).
  */
 void
 channel_safe_id(const char *s, char *dst, size_t dstsz)

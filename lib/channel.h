@@ -28,7 +28,7 @@ enum channel_result {
 };
 
 /* The longest id, in bytes; a buffer for an id is CHANNEL_ID_MAX + 1. */
-#define CHANNEL_ID_MAX	200
+#define CHANNEL_ID_MAX	240
 
 struct owner_msg {
 	const char	*id;		/* "draft-<order_id>" */
@@ -60,8 +60,9 @@ void	mailer_close(struct mailer *);
 /* Makes a filename-safe id from any text (an item id): keeps
  * [A-Za-z0-9._-], replaces the rest with '_' and, if anything was replaced,
  * appends '-' and 8 hex digits of a hash of the original. A leading dot
- * counts as replaced. An id too long for dst is cut and gets the hash too;
- * dstsz = CHANNEL_ID_MAX + 1 always leaves room for it. */
+ * counts as replaced. An id too long for dst is cut and gets the hash too
+ * (with dstsz >= 11), so it stays unique: pick dstsz so that the id with
+ * any prefix added later ("draft-") stays within CHANNEL_ID_MAX. */
 void	channel_safe_id(const char *s, char *dst, size_t dstsz);
 
 #endif

@@ -5,12 +5,13 @@
  * leaves the machine; a person or a later stage reads the folder.
  *
  * Each file is written atomically and at most once: the bytes go to a
- * hidden temporary file in DIR (".<name>.<pid>.<n>.tmp"), which is synced
- * and then link()ed to its name. link() fails with EEXIST when the name
- * exists, so two runs racing for one message deliver it once, and the file
- * a reader sees is always complete. The directory is synced before a send
- * reports success. A crash can leave a temporary file behind; it is never
- * read, and is harmless.
+ * hidden temporary file in DIR (".ir-<pid>-<n>.tmp", short, so that any id
+ * up to CHANNEL_ID_MAX fits in a file name), which is synced and then
+ * link()ed to its name. link() fails with EEXIST when the name exists, so
+ * two runs racing for one message deliver it once, and the file a reader
+ * sees is always complete. The directory is synced before a send reports
+ * success. A crash can leave a temporary file behind; it is never read,
+ * and is harmless.
  *
  * The mailer writes the raw message only: the envelope (from, rcpt) is
  * not kept, so a Bcc recipient would not show in the outbox.
@@ -160,14 +161,14 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
-/* Creates a new temporary file for name in DIR; its name goes to tmp. */
+/* Creates a new temporary file in DIR; its name goes to tmp. */
 static int
-tmp_open(struct outbox *ob, const char *name, char *tmp, size_t tmpsz)
+tmp_open(struct outbox *ob, char *tmp, size_t tmpsz)
 {
 	int fd, tries;
 
 	for (tries = 0; tries < 100; tries++) {
-		snprintf(tmp, tmpsz, ".%s.%ld.%lu.tmp", name, (long)getpid(),
+		snprintf(tmp, tmpsz, ".ir-%ld-%lu.tmp", (long)getpid(),
 		    ob->seq++);
 		fd = openat(ob->dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL |
 		    O_CLOEXEC, 0666);
@@ -187,7 +188,7 @@ static int
 put_file(struct outbox *ob, const char *name, const struct piece *pc,
     size_t npc)
 {
-	char tmp[512];
+	char tmp[64];
 	struct stat st;
 	int fd, e, rc = CHANNEL_SENT;
 	size_t i;
@@ -199,7 +200,7 @@ put_file(struct outbox *ob, const char *name, const struct piece *pc,
 		return CHANNEL_ERR;
 	}
 	if (rc == CHANNEL_SENT) {
-		if ((fd = tmp_open(ob, name, tmp, sizeof(tmp))) == -1) {
+		if ((fd = tmp_open(ob, tmp, sizeof(tmp))) == -1) {
 			oberr(ob, "cannot write", name, errno);
 			return CHANNEL_ERR;
 		}
@@ -223,8 +224,11 @@ put_file(struct outbox *ob, const char *name, const struct piece *pc,
 			return CHANNEL_ERR;
 		}
 	}
-	/* Also when it existed: a crash may have come before this sync. */
-	if (fsync(ob->dirfd) == -1) {
+	/*
+	 * Also when it existed: a crash may have come before this sync.
+	 * EINVAL: the file system cannot sync a directory (nothing to do).
+	 */
+	if (fsync(ob->dirfd) == -1 && errno != EINVAL) {
 		oberr(ob, "cannot sync the directory of", name, errno);
 		return CHANNEL_ERR;
 	}

@@ -1084,6 +1084,10 @@ po_block(const struct compose_draft *d)
 
 	room = SLACK_SECTION_MAX - utf8_chars(label, strlen(label)) -
 	    strlen("```") - utf8_chars(note, strlen(note));
+	if (*nz(d->po_text) == '\0')		/* no empty code block */
+		return block_new("section", "text", mrkdwn_new("*The purchase "
+		    "order, as it will be sent:*\n_(no text)_", "",
+		    SLACK_SECTION_MAX));
 	if (add_utf8(&raw, nz(d->po_text), strlen(nz(d->po_text)), 0) == 0 &&
 	    add_mrkdwn(&esc, nz(raw.p)) == 0 && buf_adds(&s, label) == 0 &&
 	    add_fit(&s, nz(esc.p), esc.len, room, "", 1) == 0 &&

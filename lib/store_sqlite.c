@@ -967,6 +967,7 @@ sq_close(void *p)
 	free(sq);
 }
 
+/* The last failure's text: SQLite's words or ours, never a value. */
 static const char *
 sq_error(void *p)
 {
@@ -1130,6 +1131,7 @@ fail:
 	return r;
 }
 
+/* One order by id; o->record is the caller's to free. */
 static int
 sq_get_order(void *p, const char *order_id, struct store_order *o)
 {
@@ -1219,6 +1221,7 @@ out:
 	return r;
 }
 
+/* The newest audit row of order_id whose action is in the comma list. */
 static int
 sq_last_audit(void *p, const char *order_id, const char *actions,
     struct store_audit *a)
@@ -1424,6 +1427,7 @@ sq_list_items(void *p, const char *item_id,
 	return r;
 }
 
+/* Statement runs since open (a note_moves batch counts one). */
 static unsigned long
 sq_round_trips(void *p)
 {

@@ -326,7 +326,8 @@ TEST(draft_eml_bodies)
 		"capped by your order cap",
 		"the cap is smaller than one pack",
 		"below the supplier's minimum order",
-		"supplier not in your suppliers doc: using the fallback supplier",
+		("supplier not in your suppliers doc: "
+		    "using the fallback supplier"),
 	};
 	struct compose_draft d = draft();
 	struct buf eml = { 0 };
@@ -865,6 +866,21 @@ TEST(slack_ids)
 	free(id);
 }
 
+TEST(slack_empty_po_text)
+{
+	struct compose_draft d = draft();
+	json_t *root;
+	const char *s;
+
+	d.po_text = "";
+	if ((root = slack(&d)) == NULL)
+		return;
+	s = btext(block(root, "section", 2));
+	CHECK(strstr(s, "(no text)") != NULL);
+	CHECK(strstr(s, "```") == NULL);
+	json_decref(root);
+}
+
 TEST(slack_bad_utf8)
 {
 	struct compose_draft d = draft();
@@ -902,6 +918,7 @@ main(void)
 	RUN(slack_limits);
 	RUN(slack_cut_keeps_entities);
 	RUN(slack_ids);
+	RUN(slack_empty_po_text);
 	RUN(slack_bad_utf8);
 	g_mime_shutdown();
 	return unit_summary();
