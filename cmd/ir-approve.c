@@ -308,7 +308,7 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 	if (rc == CHANNEL_ERR || rc == CHANNEL_UNAVAILABLE) {
 		char why[300];
 
-		snprintf(why, sizeof(why), "%s", mailer_error(a->mail) ?
+		snprintf(why, sizeof(why), "%s", *mailer_error(a->mail) ?
 		    mailer_error(a->mail) : "cannot format the email");
 		memset(&t, 0, sizeof(t));
 		t.order_id = o.order_id;

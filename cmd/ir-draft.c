@@ -169,10 +169,11 @@ read_item(struct draft *d, const struct rec *r, struct item *x, char *err,
 static void
 order_id(const char *item_id, const char *date, char *dst, size_t dstsz)
 {
-	char safe[STORE_ID_MAX];
+	char safe[200];
 
+	/* bounded here, not cut afterwards, so the hash suffix survives */
 	channel_safe_id(item_id, safe, sizeof(safe));
-	snprintf(dst, dstsz, "%.200s-%.4s%.2s%.2s", safe, date, date + 5,
+	snprintf(dst, dstsz, "%s-%.4s%.2s%.2s", safe, date, date + 5,
 	    date + 8);
 }
 
