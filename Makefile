@@ -55,6 +55,7 @@ run: deps
 
 check: deps
 	@$(MAKE) --no-print-directory WERROR=1 all $(UNITS)
+	@scripts/lint
 	@scripts/check $(UNITS)
 
 unit: $(UNITS)
