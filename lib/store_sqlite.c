@@ -859,16 +859,67 @@ open_err(sqlite3 *db, int rc, const char *path, const char *what,
 }
 
 /*
+ * Puts the file in WAL mode. The mode is kept in the file, so a file
+ * already in WAL is left alone. Switching takes an exclusive lock and
+ * SQLite does not call the busy handler for it: when the programs of a
+ * pipe open a new file at the same moment, the losers see SQLITE_BUSY
+ * at once, so this retries until the busy timeout has passed.
+ * Returns an SQLite code, or -1 with err set (a file that cannot use WAL).
+ */
+static int
+set_wal(sqlite3 *db, int mem, const char *path, char *err, size_t errsz)
+{
+	sqlite3_stmt *st;
+	const char *mode;
+	int rc, waited = 0, i;
+
+	for (i = 0; i < 2; i++) {
+		for (;;) {
+			rc = sqlite3_prepare_v2(db, i == 0 ?
+			    "PRAGMA journal_mode" : "PRAGMA journal_mode = WAL",
+			    -1, &st, NULL);
+			if (rc == SQLITE_OK && (rc = sqlite3_step(st)) ==
+			    SQLITE_ROW)
+				rc = SQLITE_OK;
+			if ((rc & 0xff) != SQLITE_BUSY &&
+			    (rc & 0xff) != SQLITE_LOCKED)
+				break;
+			sqlite3_finalize(st);
+			if (waited >= BUSY_TIMEOUT_MS)
+				return rc;
+			sqlite3_sleep(20);
+			waited += 20;
+		}
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return rc;
+		}
+		mode = (const char *)sqlite3_column_text(st, 0);
+		if (mem || (mode != NULL && sqlite3_stricmp(mode, "wal") == 0)) {
+			sqlite3_finalize(st);
+			return SQLITE_OK;
+		}
+		if (i == 1) {
+			snprintf(err, errsz, "%s: cannot use a WAL journal here "
+			    "(journal mode %s)", path, mode != NULL ? mode :
+			    "unknown");
+			sqlite3_finalize(st);
+			return -1;
+		}
+		sqlite3_finalize(st);
+	}
+	return SQLITE_OK;
+}
+
+/*
  * Opens (creating if missing) the SQLite store at path. Refuses a schema
  * newer than this release before it changes anything in the file.
  */
 static void *
 sq_open(const char *path, char *err, size_t errsz)
 {
-	sqlite3_stmt *st;
 	struct sq *sq;
 	sqlite3 *db = NULL;
-	const char *mode;
 	int rc, v, mem;
 
 	if (*path == '\0') {
@@ -894,23 +945,8 @@ sq_open(const char *path, char *err, size_t errsz)
 		goto newer;
 
 	/* WAL: readers never wait for the writer, the writer waits in turn. */
-	rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode = WAL", -1, &st,
-	    NULL);
-	if (rc == SQLITE_OK) {
-		if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-			mode = (const char *)sqlite3_column_text(st, 0);
-			rc = SQLITE_OK;
-			if (!mem && (mode == NULL ||
-			    sqlite3_stricmp(mode, "wal") != 0)) {
-				snprintf(err, errsz, "%s: cannot use a WAL "
-				    "journal here (journal mode %s)", path,
-				    mode != NULL ? mode : "unknown");
-				sqlite3_finalize(st);
-				goto fail;
-			}
-		}
-		sqlite3_finalize(st);
-	}
+	if ((rc = set_wal(db, mem, path, err, errsz)) == -1)
+		goto fail;
 	if (rc != SQLITE_OK) {
 		open_err(db, rc, path, "cannot set the journal", err, errsz);
 		goto fail;
