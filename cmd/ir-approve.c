@@ -127,6 +127,16 @@ explain_state(struct approve *a, const char *where, const struct action *x,
 	}
 	switch (o->status) {
 	case ORDER_SENDING:
+		if (strcmp(x->action, "approve") == 0 ||
+		    strcmp(x->action, "edit") == 0) {
+			log_warn(where, "order %s was approved by %s at %s but "
+			    "sending it was never confirmed; nothing sent "
+			    "again. Run ir-approve --confirm %s if the supplier "
+			    "has it, or --reset %s to approve it again",
+			    o->order_id, who, when, o->order_id, o->order_id);
+			return;
+		}
+		break;
 	case ORDER_ON_ORDER:
 	case ORDER_RECEIVED:
 		if (strcmp(x->action, "approve") == 0 ||
@@ -165,6 +175,40 @@ draft_details(struct approve *a, const struct store_order *o,
 		snprintf(name, namesz, "%s", o->item_id);
 }
 
+/* Counts the owner's resets of an order (each allows one new send). */
+static int
+count_reset(void *ctx, const struct store_audit *au)
+{
+	int *n = ctx;
+
+	if (strcmp(au->action, "reset") == 0)
+		(*n)++;
+	return 0;
+}
+
+/*
+ * The purchase order's outbox id and Message-ID: "po-ORDER" for the first
+ * send; after the owner reset an unconfirmed send, "po-ORDER-rN", so the
+ * new email (perhaps with a new quantity) is a new message while a retry
+ * of the same attempt is still the same one.
+ */
+static void
+po_ids(struct approve *a, const char *order_id, char *id, size_t idsz,
+    char *msgid, size_t msgidsz)
+{
+	const char *from = config_get(a->cfg, "IR_FROM"), *at_sign;
+	char attempt[32] = "";
+	int resets = 0;
+
+	store_list_audit(a->store, order_id, count_reset, &resets);
+	if (resets > 0)
+		snprintf(attempt, sizeof(attempt), "-r%d", resets);
+	at_sign = from ? strrchr(from, '@') : NULL;
+	snprintf(id, idsz, "po-%s%s", order_id, attempt);
+	snprintf(msgid, msgidsz, "po-%s%s@%s", order_id, attempt,
+	    at_sign ? at_sign + 1 : "localhost");
+}
+
 static int
 do_approve(struct approve *a, const char *where, const struct action *x)
 {
@@ -175,8 +219,7 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 	struct buf text = { 0 }, eml = { 0 }, tmpl = { 0 };
 	const char *rcpt[2], *from, *vars[32];
 	char note[128], expected[CLOCK_DATE_LEN], name[512], msgid[600];
-	char id[STORE_ID_MAX + 8], ref[1024], qtys[32], domain[256];
-	const char *at_sign;
+	char id[STORE_ID_MAX + 40], ref[1024], qtys[32];
 	long long lead, qty;
 	int rc, k, edited;
 
@@ -241,10 +284,7 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 
 	/* 2. The purchase order email, idempotent by the order id. */
 	from = config_get(a->cfg, "IR_FROM");
-	at_sign = strrchr(from, '@');
-	snprintf(domain, sizeof(domain), "%s", at_sign ? at_sign + 1 :
-	    "localhost");
-	snprintf(msgid, sizeof(msgid), "po-%s@%s", o.order_id, domain);
+	po_ids(a, o.order_id, id, sizeof(id), msgid, sizeof(msgid));
 	snprintf(qtys, sizeof(qtys), "%lld", qty);
 	k = 0;
 	vars[k++] = "supplier_name";
@@ -299,7 +339,6 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 	po.date = a->now;
 	rcpt[0] = sup->email;
 	rcpt[1] = NULL;
-	snprintf(id, sizeof(id), "po-%s", o.order_id);
 	if (compose_po_eml(&po, &eml) == -1)
 		rc = CHANNEL_ERR;
 	else
@@ -350,7 +389,8 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 		    "ir-approve --confirm %s", o.order_id, ref,
 		    rc == STORE_CONFLICT ? "it changed meanwhile" :
 		    store_error(a->store), o.order_id);
-		a->status = EX_UNAVAILABLE;
+		a->status = rc == STORE_CONFLICT ? EX_SOFTWARE :
+		    cli_store_status(rc);
 		goto done;
 	}
 	write_order(a, &cur);
@@ -366,7 +406,7 @@ store_down:
 	    store_error(a->store));
 	free(o.record);
 	free(cur.record);
-	return EX_UNAVAILABLE;
+	return cli_store_status(rc);
 }
 
 /* skip, receive, confirm, reset: one conditional transition each. */
@@ -375,8 +415,7 @@ do_simple(struct approve *a, const char *where, const struct action *x)
 {
 	struct store_transition t;
 	struct store_order o, cur;
-	char until[CLOCK_DATE_LEN], msgid[600], domain[256];
-	const char *from, *at_sign;
+	char until[CLOCK_DATE_LEN], msgid[600], id[STORE_ID_MAX + 40];
 	int rc;
 
 	memset(&o, 0, sizeof(o));
@@ -411,11 +450,7 @@ do_simple(struct approve *a, const char *where, const struct action *x)
 			snprintf(exp_keep, sizeof(exp_keep), "%s", expected);
 			t.expected_date = exp_keep;
 		}
-		from = config_get(a->cfg, "IR_FROM");
-		at_sign = strrchr(from, '@');
-		snprintf(domain, sizeof(domain), "%s", at_sign ? at_sign + 1 :
-		    "localhost");
-		snprintf(msgid, sizeof(msgid), "po-%s@%s", x->order_id, domain);
+		po_ids(a, x->order_id, id, sizeof(id), msgid, sizeof(msgid));
 		t.message_id = msgid;
 	} else {	/* reset */
 		t.from = ORDER_SENDING;
@@ -441,7 +476,7 @@ do_simple(struct approve *a, const char *where, const struct action *x)
 		    store_error(a->store));
 		free(o.record);
 		free(cur.record);
-		return EX_UNAVAILABLE;
+		return cli_store_status(rc);
 	}
 	free(o.record);
 	free(cur.record);

@@ -138,8 +138,9 @@ decide(struct check *c, struct pending *p, const struct store_item_state *st,
 	if (st->status == ORDER_SENDING)
 		log_warn(p->item_id, "order %s was approved but sending it to "
 		    "the supplier was never confirmed; nothing will be re-sent "
-		    "on its own: check the outbox, then run ir-approve "
-		    "--confirm %s (or --cancel %s)", st->order_id,
+		    "on its own: check the outbox and with the supplier, then "
+		    "run ir-approve --confirm %s (the supplier has it) or "
+		    "--reset %s (to approve it again)", st->order_id,
 		    st->order_id, st->order_id);
 	if (!c->all && move != MOVE_REORDER && move != MOVE_URGENT)
 		return;
@@ -187,7 +188,7 @@ flush_batch(struct check *c)
 	    STORE_OK) {
 		log_error(NULL, "cannot read order state: %s",
 		    store_error(c->store));
-		return rc == STORE_UNAVAILABLE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		return cli_store_status(rc);
 	}
 	for (i = 0, k = 0; i < c->n; i++) {
 		struct pending *p = &c->batch[i];
@@ -198,10 +199,10 @@ flush_batch(struct check *c)
 			fwrite(p->line, 1, p->len, stdout);
 	}
 	if (!c->dry_run && nn > 0 &&
-	    store_note_moves(c->store, notes, nn) != STORE_OK) {
+	    (rc = store_note_moves(c->store, notes, nn)) != STORE_OK) {
 		log_error(NULL, "cannot record last moves: %s",
 		    store_error(c->store));
-		return EX_UNAVAILABLE;
+		return cli_store_status(rc);
 	}
 	for (i = 0; i < c->n; i++)
 		free(c->batch[i].line);

@@ -61,7 +61,9 @@ usage(FILE *fp)
 	fprintf(fp, "usage: ir-draft [--dry-run] [--config FILE] [--notify URI] "
 	    "[--now TIME]\n"
 	    "                [--store URI] [--suppliers FILE] [file ...]\n"
-	    "       ir-draft --due [--dry-run] [--config FILE] [--now TIME]\n");
+	    "       ir-draft --due [--dry-run] [--config FILE] [--notify URI] "
+	    "[--now TIME]\n"
+	    "                [--store URI] [--suppliers FILE]\n");
 }
 
 static void
@@ -202,7 +204,7 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 {
 	static const char *const skip[] = { "order_id", "qty", "flags",
 	    "explain", "channel", "message_ref", "drafted_at", "supplier_name",
-	    "supplier_email", "order_status", "until", NULL };
+	    "supplier_email", "order_status", "until", "supplier", NULL };
 	const struct docs_supplier *sup = NULL;
 	struct compose_draft cd;
 	struct store_order o, cur;
@@ -266,11 +268,11 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 			d->status = EX_CONFIG;
 			return 0;
 		}
-		if (!d->dry_run && store_defer(d->store, x.item_id, until, line,
-		    len) != STORE_OK) {
+		if (!d->dry_run && (rc = store_defer(d->store, x.item_id,
+		    until, line, len)) != STORE_OK) {
 			log_error(where, "cannot keep the deferred draft: %s",
 			    store_error(d->store));
-			return EX_UNAVAILABLE;
+			return cli_store_status(rc);
 		}
 		write_deferred(d, &d->rec, until);
 		d->deferred++;
@@ -284,15 +286,14 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 	clock_add_days(today, x.it.lead, expected);
 
 	/* Already an open order: nothing to draft (a re-run, or a race). */
-	if (!d->dry_run) {
+	{
 		ids[0] = x.item_id;
 		memset(&st, 0, sizeof(st));
 		if ((rc = store_item_states(d->store, ids, 1, &st)) !=
 		    STORE_OK) {
 			log_error(where, "cannot read order state: %s",
 			    store_error(d->store));
-			return rc == STORE_UNAVAILABLE ? EX_TEMPFAIL :
-			    EX_UNAVAILABLE;
+			return cli_store_status(rc);
 		}
 		if (st.status != ORDER_NONE) {
 			log_info(where, "%s: order %s is already %s; no new "
@@ -339,8 +340,7 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 	recw_str(&d->out, "channel", d->dry_run ? "dry-run" : d->channel);
 	recw_str(&d->out, "supplier_name", sup_name);
 	recw_str(&d->out, "supplier_email", sup_email);
-	if (fallback)
-		recw_str(&d->out, "supplier", sup->key);
+	recw_str(&d->out, "supplier", sup ? sup->key : x.supplier);
 
 	/* PO text from the supplier's template, or the built-in one. */
 	snprintf(qtys, sizeof(qtys), "%lld", q.qty);
@@ -468,7 +468,7 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 		log_error(where, "%s: the draft was sent but the order could "
 		    "not be written: %s; run again to finish (nothing will be "
 		    "sent twice)", x.item_id, store_error(d->store));
-		return rc == STORE_UNAVAILABLE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		return cli_store_status(rc);
 	}
 	if (from_due)
 		store_undefer(d->store, x.item_id);

@@ -29,6 +29,16 @@ usage(FILE *fp)
 	    "                 [--store URI] [orders | audit | items]\n");
 }
 
+/* An empty text is written as null, as the other programs' records do. */
+static void
+str_or_null(struct buf *b, const char *key, const char *v)
+{
+	if (v[0] == '\0')
+		recw_null(b, key);
+	else
+		recw_str(b, key, v);
+}
+
 static void
 emit(struct view *v)
 {
@@ -47,13 +57,13 @@ show_order(void *ctx, const struct store_order *o)
 		recw_str(&v->out, "item_id", o->item_id);
 		recw_str(&v->out, "status", store_status_name(o->status));
 		recw_int(&v->out, "qty", o->qty);
-		recw_str(&v->out, "supplier", o->supplier);
-		recw_str(&v->out, "unit_cost", o->unit_cost);
-		recw_str(&v->out, "draft_date", o->draft_date);
-		recw_str(&v->out, "expected_date", o->expected_date);
-		recw_str(&v->out, "message_id", o->message_id);
-		recw_str(&v->out, "by_user", o->by_user);
-		recw_str(&v->out, "updated_at", o->updated_at);
+		str_or_null(&v->out, "supplier", o->supplier);
+		str_or_null(&v->out, "unit_cost", o->unit_cost);
+		str_or_null(&v->out, "draft_date", o->draft_date);
+		str_or_null(&v->out, "expected_date", o->expected_date);
+		str_or_null(&v->out, "message_id", o->message_id);
+		str_or_null(&v->out, "by_user", o->by_user);
+		str_or_null(&v->out, "updated_at", o->updated_at);
 		recw_end(&v->out);
 	} else {
 		if (v->rows == 0)
@@ -86,10 +96,10 @@ show_audit(void *ctx, const struct store_audit *a)
 		recw_str(&v->out, "item_id", a->item_id);
 		recw_str(&v->out, "order_id", a->order_id);
 		recw_str(&v->out, "action", a->action);
-		recw_str(&v->out, "by_user", a->by_user);
-		recw_str(&v->out, "before", a->before);
-		recw_str(&v->out, "after", a->after);
-		recw_str(&v->out, "note", a->note);
+		str_or_null(&v->out, "by_user", a->by_user);
+		str_or_null(&v->out, "before", a->before);
+		str_or_null(&v->out, "after", a->after);
+		str_or_null(&v->out, "note", a->note);
 		recw_end(&v->out);
 	} else {
 		if (v->rows == 0)
@@ -115,9 +125,9 @@ show_item(void *ctx, const struct store_item_state *s)
 	if (v->json) {
 		recw_begin(&v->out, "item_state");
 		recw_str(&v->out, "item_id", s->item_id);
-		recw_str(&v->out, "last_move", s->last_move);
-		recw_str(&v->out, "last_checked", s->last_checked);
-		recw_str(&v->out, "skip_until", s->skip_until);
+		str_or_null(&v->out, "last_move", s->last_move);
+		str_or_null(&v->out, "last_checked", s->last_checked);
+		str_or_null(&v->out, "skip_until", s->skip_until);
 		recw_str(&v->out, "order_id", s->order_id);
 		recw_str(&v->out, "order_status", store_status_name(s->status));
 		recw_end(&v->out);
@@ -203,7 +213,7 @@ main(int argc, char *argv[])
 		rc = store_list_items(st, item, show_item, &v);
 	if (rc != STORE_OK) {
 		log_error(NULL, "%s", store_error(st));
-		rc = EX_UNAVAILABLE;
+		rc = cli_store_status(rc);
 	} else
 		rc = 0;
 	if (!v.json && v.rows == 0)

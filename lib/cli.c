@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "clock.h"
 #include "log.h"
+#include "store.h"
 
 static void
 conf_warn(void *ctx, const char *where, const char *msg)
@@ -32,6 +33,9 @@ cli_config(const char *conf_path, const char *now_flag)
 		config_free(c);
 		return NULL;
 	}
+	if (config_get(c, "IR_LOG_FORMAT") != NULL)
+		log_set_json(strcmp(config_get(c, "IR_LOG_FORMAT"), "json") ==
+		    0);
 	if (clock_init(config_get(c, "IR_NOW"), config_get(c, "IR_TZ"), err,
 	    sizeof(err)) == -1) {
 		log_error(NULL, "%s", err);
@@ -90,6 +94,12 @@ cli_fault(const struct config *c, const char *step)
 		fflush(stdout);
 		raise(SIGKILL);
 	}
+}
+
+int
+cli_store_status(int rc)
+{
+	return rc == STORE_UNAVAILABLE ? EX_TEMPFAIL : EX_UNAVAILABLE;
 }
 
 int

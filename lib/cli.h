@@ -25,6 +25,9 @@ void	cli_stdout_buffering(void);
 /* Test-only fault hook: SIGKILLs the process at the named step when the
  * IR_FAULT setting names it (used to prove crash safety). */
 void	cli_fault(const struct config *, const char *step);
+/* The exit status for a failed store call: 75 when the store is busy
+ * (retry later), else 69. */
+int	cli_store_status(int rc);
 /* The worst of two exit statuses (0 < 65 < 69 ...: any non-zero wins,
  * the first non-zero is kept). */
 int	cli_worst(int a, int b);

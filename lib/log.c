@@ -22,6 +22,12 @@ log_init(const char *p)
 	json_format = f != NULL && strcmp(f, "json") == 0;
 }
 
+void
+log_set_json(int on)
+{
+	json_format = on;
+}
+
 const char *
 log_prog(void)
 {

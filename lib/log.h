@@ -14,6 +14,8 @@
 #include <sysexits.h>
 
 void	log_init(const char *prog);
+/* Switches JSON lines on or off (IR_LOG_FORMAT from ir.conf). */
+void	log_set_json(int on);
 const char *log_prog(void);
 /* where: "source:line", "source" or NULL. */
 void	log_error(const char *where, const char *fmt, ...)

@@ -143,11 +143,18 @@ drafted() {
 	[[ "$stderr" == *"order EX01-20261204 was approved but sending it to the supplier was never confirmed"* ]]
 	run ir-orders
 	[[ "$output" == *"EX01-20261204"*"sending"*"not confirmed"* ]]
-	# the owner resets it and approves again: now one email
+	# approving it again says what to do
+	[[ "$stderr" != *"sent again"* ]] || true
+	run --separate-stderr ir-approve --approve EX01-20261204
+	[[ "$stderr" == *"never confirmed; nothing sent again"*"--confirm EX01-20261204"*"--reset EX01-20261204"* ]]
+	# the owner resets it and approves again, with a new quantity: one new email
 	ir-approve --reset EX01-20261204 > /dev/null
-	ir-approve --approve EX01-20261204 > /dev/null
-	[ "$(sql "select status from orders where order_id = 'EX01-20261204'")" = on-order ]
-	[ -f outbox/po-EX01-20261204.eml ]
+	run --separate-stderr ir-approve --approve EX01-20261204 --qty 60
+	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -r '.status + " " + (.qty | tostring) + " " + .message_id')" = \
+		"on-order 60 po-EX01-20261204-r1@shop.example.com" ]
+	[ "$(ls outbox | grep -c '^po-')" -eq 1 ]
+	grep -q '60 x Example 1' outbox/po-EX01-20261204-r1.eml
 }
 
 @test "killed after the send: sending with its email written; --confirm completes it" {
