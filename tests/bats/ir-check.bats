@@ -80,6 +80,9 @@ load helpers
 	[[ "$stderr" == *"in.ndjson:3: not valid JSON"* ]]
 	[[ "$stderr" == *'in.ndjson:4: record has no "type"'* ]]
 	[[ "$stderr" == *"in.ndjson:5: Y: on_hand is missing"* ]]
+	# no state for the bad item, state for the good one
+	[ "$(sql "select count(*) from state where item_id = 'Y'")" -eq 0 ]
+	[ "$(sql "select count(*) from state where item_id = 'EX01'")" -eq 1 ]
 }
 
 @test "usage, help, version, empty input, unreadable file, full disk" {
