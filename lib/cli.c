@@ -33,6 +33,7 @@ cli_config(const char *conf_path, const char *now_flag)
 		config_free(c);
 		return NULL;
 	}
+	config_set_global(c);
 	if (config_get(c, "IR_LOG_FORMAT") != NULL)
 		log_set_json(strcmp(config_get(c, "IR_LOG_FORMAT"), "json") ==
 		    0);

@@ -13,12 +13,29 @@
 static const struct {
 	const char *key, *def;
 } keys[] = {
+	{ "AWS_ACCESS_KEY_ID", NULL },
+	{ "AWS_DEFAULT_REGION", NULL },
+	{ "AWS_ENDPOINT_URL", NULL },
+	{ "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", NULL },
+	{ "AWS_ENDPOINT_URL_DYNAMODB", NULL },
+	{ "AWS_ENDPOINT_URL_EVENTBRIDGE", NULL },
+	{ "AWS_ENDPOINT_URL_S3", NULL },
+	{ "AWS_ENDPOINT_URL_SCHEDULER", NULL },
+	{ "AWS_ENDPOINT_URL_SECRETS_MANAGER", NULL },
+	{ "AWS_ENDPOINT_URL_SES", NULL },
+	{ "AWS_ENDPOINT_URL_SSM", NULL },
+	{ "AWS_ENDPOINT_URL_TEXTRACT", NULL },
+	{ "AWS_REGION", NULL },
+	{ "AWS_SECRET_ACCESS_KEY", NULL },
+	{ "AWS_SESSION_TOKEN", NULL },
 	{ "IR_CONF", NULL },
 	{ "IR_DAYS_OF_COVER", "14" },
 	{ "IR_DEFAULT_LEAD_TIME_DAYS", "7" },
 	{ "IR_FALLBACK_SUPPLIER", NULL },
 	{ "IR_FAULT", NULL },
 	{ "IR_FROM", "reorder-bot@localhost" },
+	{ "IR_GOOGLE_STATE", NULL },
+	{ "IR_EVENT_BUS", "default" },
 	{ "IR_GOOGLE_API_URL", NULL },
 	{ "IR_GOOGLE_SA", NULL },
 	{ "IR_GOOGLE_TOKEN_URL", NULL },
@@ -30,11 +47,15 @@ static const struct {
 	{ "IR_NOW", NULL },
 	{ "IR_ORDER_CAP", NULL },
 	{ "IR_OWNER_EMAIL", "owner@localhost" },
+	{ "IR_HTTP_RETRIES", NULL },
+	{ "IR_HTTP_TIMEOUT_MS", NULL },
 	{ "IR_POS_HMAC_KEY", NULL },
 	{ "IR_PUBLIC_URL", NULL },
 	{ "IR_QUIET_DAYS", NULL },
 	{ "IR_QUIET_HOURS", NULL },
 	{ "IR_RULES", NULL },
+	{ "IR_SCHEDULER_ROLE_ARN", NULL },
+	{ "IR_SCHEDULER_TARGET_ARN", NULL },
 	{ "IR_SHOP_NAME", "our shop" },
 	{ "IR_SKIP_COOLDOWN_DAYS", "7" },
 	{ "IR_SLACK_API_URL", NULL },
@@ -53,6 +74,21 @@ struct config {
 	char	*val[NKEYS];
 	char	*origin[NKEYS];
 };
+
+/* The process's config, for backends opened by URI (see config.h). */
+static const struct config *global;
+
+void
+config_set_global(const struct config *c)
+{
+	global = c;
+}
+
+const struct config *
+config_global(void)
+{
+	return global;
+}
 
 static int
 key_index(const char *key)
@@ -205,7 +241,7 @@ config_get(const struct config *c, const char *key)
 {
 	int i = key_index(key);
 
-	if (i == -1 || c->val[i] == NULL || c->val[i][0] == '\0')
+	if (c == NULL || i == -1 || c->val[i] == NULL || c->val[i][0] == '\0')
 		return NULL;
 	return c->val[i];
 }
@@ -261,6 +297,8 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
+	if (global == c)
+		global = NULL;
 	for (i = 0; i < NKEYS; i++) {
 		free(c->val[i]);
 		free(c->origin[i]);

@@ -31,7 +31,7 @@ struct config *config_load(const char *path, const struct config_warner *,
 /* A value from a command-line flag: beats everything. 0 or -1 (ENOMEM). */
 int	 config_set(struct config *, const char *key, const char *value);
 /* The value, or NULL when unset (an empty value counts as unset). */
-const char *config_get(const struct config *, const char *key);
+const char *config_get(const struct config *, const char *key);	/* c may be NULL */
 /* Where the value came from: "flag", "environment", "ir.conf:12",
  * "default", or NULL. */
 const char *config_origin(const struct config *, const char *key);
@@ -44,5 +44,13 @@ int	 config_int(const struct config *, const char *key, long long min,
 int	 config_fraction(const struct config *, const char *key, int64_t *out,
 	    char *err, size_t errsz);
 void	 config_free(struct config *);
+/*
+ * The process's config. Backends chosen by a URI (dynamodb:, s3://,
+ * slack:, ses:, ...) read their settings (credentials, endpoints, tokens)
+ * from it; cli_config sets it once at start. NULL before that, and then
+ * config_get answers NULL for every key.
+ */
+void	 config_set_global(const struct config *);
+const struct config *config_global(void);
 
 #endif
