@@ -3,7 +3,7 @@
 
 VERSION   = 0.1.0
 CC       ?= cc
-PKGS      = jansson sqlite3 gmime-3.0 libcurl openssl
+PKGS      = jansson sqlite3 gmime-3.0 libcurl openssl expat
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # snprintf truncation is the intended bound everywhere, so that warning is off.

@@ -74,15 +74,6 @@ usage(FILE *fp)
 }
 
 static void
-docs_warn(void *ctx, const char *source, unsigned long line, const char *msg)
-{
-	char where[600];
-
-	snprintf(where, sizeof(where), "%s:%lu", source, line);
-	log_warn(where, "%s", msg);
-}
-
-static void
 write_order(struct approve *a, const struct store_order *o)
 {
 	buf_reset(&a->out);
@@ -301,18 +292,9 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 	vars[k++] = "owner_email";
 	vars[k++] = config_get(a->cfg, "IR_OWNER_EMAIL");
 	vars[k] = NULL;
-	if (sup->template_path) {
-		FILE *fp = fopen(sup->template_path, "r");
-		char chunk[4096];
-		size_t n;
-
-		if (fp != NULL) {
-			while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0 &&
-			    tmpl.len < 64 * 1024)
-				buf_add(&tmpl, chunk, n);
-			fclose(fp);
-		}
-	}
+	if (sup->template_path && cli_read_small(sup->template_path,
+	    &tmpl) == -1)
+		buf_reset(&tmpl);
 	if (tmpl.len == 0)
 		buf_adds(&tmpl, compose_default_template());
 	compose_template(tmpl.p, vars, &text);
@@ -603,7 +585,6 @@ main(int argc, char *argv[])
 	};
 	struct approve *a;
 	struct action one;
-	struct docs_warner dw = { docs_warn, NULL };
 	const char *conf = NULL, *now = NULL, *store_uri = NULL, *v;
 	const char *mail_uri = NULL, *suppliers = NULL, *qty = NULL;
 	char err[512];
@@ -666,7 +647,7 @@ main(int argc, char *argv[])
 	}
 	if ((a->cfg = cli_config(conf, now)) == NULL) {
 		free(a);
-		return EX_CONFIG;
+		return cli_last_status;
 	}
 	if (store_uri)
 		config_set(a->cfg, "IR_STORE", store_uri);
@@ -686,12 +667,8 @@ main(int argc, char *argv[])
 	}
 	a->docs = docs_new();
 	if ((v = config_get(a->cfg, "IR_SUPPLIERS")) != NULL) {
-		if (docs_load_suppliers(a->docs, v, &dw) == -1) {
-			log_error(v, "cannot read the suppliers doc: %s",
-			    strerror(errno));
-			rc = EX_NOINPUT;
+		if ((rc = cli_load_doc(a->docs, v, 1)) != 0)
 			goto out;
-		}
 		a->have_suppliers = 1;
 	}
 	a->now = clock_now();

@@ -22,6 +22,7 @@
 #include "clock.h"
 #include "config.h"
 #include "dec.h"
+#include "events.h"
 #include "log.h"
 #include "ndjson.h"
 #include "reorder.h"
@@ -51,14 +52,17 @@ struct check {
 	struct buf	 out;
 	int		 status;
 	unsigned long	 items, moves;
+	struct events_batch *emit;	/* --emit eventbridge, or NULL */
+	int		 emit_status;
+	char		 emit_err[512];
 };
 
 static void
 usage(FILE *fp)
 {
 	fprintf(fp, "usage: ir-check [--all] [--dry-run] [--config FILE] "
-	    "[--now TIME] [--store URI]\n"
-	    "                [file ...]\n");
+	    "[--emit eventbridge]\n"
+	    "                [--now TIME] [--store URI] [file ...]\n");
 }
 
 /* Reads the fields ir-check needs from an item record. */
@@ -168,6 +172,12 @@ decide(struct check *c, struct pending *p, const struct store_item_state *st,
 	recw_end(&c->out);
 	fwrite(c->out.p, 1, c->out.len, stdout);
 	c->moves++;
+	if (c->emit != NULL && c->emit_status == 0 &&
+	    (move == MOVE_REORDER || move == MOVE_URGENT) &&
+	    events_add(c->emit, move == MOVE_URGENT ? "ir.urgent_reorder" :
+	    "ir.reorder", c->out.p, c->out.len - 1, &c->emit_status,
+	    c->emit_err, sizeof(c->emit_err)) == -1 && c->emit_status == 0)
+		c->emit_status = EX_SOFTWARE;
 }
 
 /* Looks up the batch's items in one store call, then writes in order. */
@@ -298,6 +308,7 @@ main(int argc, char *argv[])
 		{ "all",	no_argument,		NULL, 'a' },
 		{ "config",	required_argument,	NULL, 'c' },
 		{ "dry-run",	no_argument,		NULL, 'n' },
+		{ "emit",	required_argument,	NULL, 'e' },
 		{ "help",	no_argument,		NULL, 'h' },
 		{ "now",	required_argument,	NULL, 'N' },
 		{ "store",	required_argument,	NULL, 's' },
@@ -308,7 +319,7 @@ main(int argc, char *argv[])
 	struct config *cfg;
 	const char *conf = NULL, *now = NULL, *store_uri = NULL;
 	char err[512];
-	int ch, i, rc = 0;
+	int ch, i, rc = 0, emit = 0;
 
 	log_init(argv[0]);
 	if ((c = calloc(1, sizeof(*c))) == NULL)
@@ -317,6 +328,14 @@ main(int argc, char *argv[])
 		switch (ch) {
 		case 'a': c->all = 1; break;
 		case 'c': conf = optarg; break;
+		case 'e':
+			if (strcmp(optarg, "eventbridge") != 0) {
+				usage(stderr);
+				free(c);
+				return EX_USAGE;
+			}
+			emit = 1;
+			break;
 		case 'n': c->dry_run = 1; break;
 		case 'N': now = optarg; break;
 		case 's': store_uri = optarg; break;
@@ -327,7 +346,7 @@ main(int argc, char *argv[])
 	}
 	if ((cfg = cli_config(conf, now)) == NULL) {
 		free(c);
-		return EX_CONFIG;
+		return cli_last_status;
 	}
 	if (store_uri != NULL)
 		config_set(cfg, "IR_STORE", store_uri);
@@ -346,6 +365,12 @@ main(int argc, char *argv[])
 		rc = EX_UNAVAILABLE;
 		goto out;
 	}
+	if (emit && !c->dry_run && (c->emit = events_batch_new(config_get(cfg,
+	    "IR_EVENT_BUS"), "ir.checker")) == NULL) {
+		log_error(NULL, "out of memory");
+		rc = EX_OSERR;
+		goto out;
+	}
 	clock_date(clock_now(), c->today);
 	clock_rfc3339(clock_now(), c->now);
 	cli_stdout_buffering();
@@ -355,6 +380,15 @@ main(int argc, char *argv[])
 		rc = run_file(c, argv[i]);
 	if (rc == 0 && c->n > 0)
 		rc = flush_batch(c);
+	if (c->emit != NULL && c->emit_status == 0)
+		events_flush(c->emit, &c->emit_status, c->emit_err,
+		    sizeof(c->emit_err));
+	if (c->emit != NULL && c->emit_status != 0) {
+		log_error(NULL, "%s", c->emit_err);
+		rc = cli_worst(rc, c->emit_status);
+	} else if (c->emit != NULL && config_get(cfg, "IR_STORE_TRACE"))
+		log_info(NULL, "%lu events in %lu PutEvents requests",
+		    events_sent(c->emit), events_requests(c->emit));
 	if (config_get(cfg, "IR_STORE_TRACE") != NULL)
 		log_info(NULL, "%lu items, %lu moves written, store round "
 		    "trips: %lu", c->items, c->moves,
@@ -364,6 +398,7 @@ out:
 	for (i = 0; i < (int)c->n; i++)
 		free(c->batch[i].line);
 	buf_free(&c->out);
+	events_batch_free(c->emit);
 	rc = cli_exit(cli_worst(rc, c->status));
 	free(c);
 	config_free(cfg);

@@ -30,6 +30,7 @@
 #include "config.h"
 #include "dec.h"
 #include "docs.h"
+#include "events.h"
 #include "jsonw.h"
 #include "log.h"
 #include "ndjson.h"
@@ -64,35 +65,6 @@ usage(FILE *fp)
 	    "       ir-draft --due [--dry-run] [--config FILE] [--notify URI] "
 	    "[--now TIME]\n"
 	    "                [--store URI] [--suppliers FILE]\n");
-}
-
-static void
-docs_warn(void *ctx, const char *source, unsigned long line, const char *msg)
-{
-	char where[600];
-
-	snprintf(where, sizeof(where), "%s:%lu", source, line);
-	log_warn(where, "%s", msg);
-}
-
-/* Reads a whole small file (a template) into b. */
-static int
-slurp(const char *path, struct buf *b)
-{
-	char chunk[4096];
-	size_t n;
-	FILE *fp;
-
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
-	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		if (b->len + n > 64 * 1024 || buf_add(b, chunk, n) == -1) {
-			fclose(fp);
-			errno = EFBIG;
-			return -1;
-		}
-	fclose(fp);
-	return 0;
 }
 
 struct item {
@@ -274,6 +246,27 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 			    store_error(d->store));
 			return cli_store_status(rc);
 		}
+		if (!d->dry_run && config_get(d->cfg,
+		    "IR_SCHEDULER_TARGET_ARN") != NULL) {
+			char name[64], safe[40], stamp[16], err2[512];
+			struct tm tm;
+			int sst;
+
+			/* one schedule per item and minute: a retry finds it */
+			channel_safe_id(x.item_id, safe, sizeof(safe));
+			localtime_r(&until, &tm);
+			strftime(stamp, sizeof(stamp), "%Y%m%d%H%M", &tm);
+			snprintf(name, sizeof(name), "ir-%s-%s", safe, stamp);
+			if (events_schedule_at(name, until, clock_tz(),
+			    config_get(d->cfg, "IR_SCHEDULER_TARGET_ARN"),
+			    config_get(d->cfg, "IR_SCHEDULER_ROLE_ARN") ?
+			    config_get(d->cfg, "IR_SCHEDULER_ROLE_ARN") : "",
+			    line, &sst, err2, sizeof(err2)) == -1) {
+				log_error(where, "%s: cannot schedule the "
+				    "deferred draft: %s", x.item_id, err2);
+				return sst ? sst : EX_UNAVAILABLE;
+			}
+		}
 		write_deferred(d, &d->rec, until);
 		d->deferred++;
 		return 0;
@@ -364,10 +357,9 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 		struct buf po = { 0 };
 
 		if (sup && sup->template_path) {
-			if (slurp(sup->template_path, &tmpl) == -1) {
-				log_warn(where, "template %s: %s; using the "
-				    "built-in one", sup->template_path,
-				    strerror(errno));
+			if (cli_read_small(sup->template_path, &tmpl) == -1) {
+				log_warn(where, "template %s unreadable; using "
+				    "the built-in one", sup->template_path);
 				buf_reset(&tmpl);
 				buf_adds(&tmpl, compose_default_template());
 			}
@@ -480,6 +472,9 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 
 /* One input record: a move to draft, or a record to pass through. */
 static int
+take(struct draft *, const char *, const char *, size_t);
+
+static int
 take(struct draft *d, const char *where, const char *line, size_t len)
 {
 	char move[32];
@@ -490,6 +485,17 @@ take(struct draft *d, const char *where, const char *line, size_t len)
 		return 0;
 	}
 	if (rec_get(&d->rec, "type") == NULL) {
+		struct buf ev = { 0 };
+		int rc;
+
+		/* an EventBridge event as a Lambda target gets it: its
+		 * detail is the move */
+		if (events_unwrap(line, len, &ev) == 1) {
+			rc = take(d, where, ev.p, ev.len);
+			buf_free(&ev);
+			return rc;
+		}
+		buf_free(&ev);
 		log_error(where, "record has no \"type\"");
 		d->status = EX_DATAERR;
 		return 0;
@@ -572,7 +578,6 @@ main(int argc, char *argv[])
 		{ NULL, 0, NULL, 0 }
 	};
 	struct draft *d;
-	struct docs_warner dw = { docs_warn, NULL };
 	const char *conf = NULL, *now = NULL, *store_uri = NULL, *v;
 	const char *notify_uri = NULL, *suppliers = NULL;
 	char err[512];
@@ -602,7 +607,7 @@ main(int argc, char *argv[])
 	}
 	if ((d->cfg = cli_config(conf, now)) == NULL) {
 		free(d);
-		return EX_CONFIG;
+		return cli_last_status;
 	}
 	if (store_uri)
 		config_set(d->cfg, "IR_STORE", store_uri);
@@ -627,12 +632,8 @@ main(int argc, char *argv[])
 	d->fallback = config_get(d->cfg, "IR_FALLBACK_SUPPLIER");
 	d->docs = docs_new();
 	if ((v = config_get(d->cfg, "IR_SUPPLIERS")) != NULL) {
-		if (docs_load_suppliers(d->docs, v, &dw) == -1) {
-			log_error(v, "cannot read the suppliers doc: %s",
-			    strerror(errno));
-			rc = EX_NOINPUT;
+		if ((rc = cli_load_doc(d->docs, v, 1)) != 0)
 			goto out;
-		}
 		d->have_suppliers = 1;
 	}
 	d->now = clock_now();

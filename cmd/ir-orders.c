@@ -196,7 +196,7 @@ main(int argc, char *argv[])
 		return EX_USAGE;
 	}
 	if ((cfg = cli_config(conf, NULL)) == NULL)
-		return EX_CONFIG;
+		return cli_last_status;
 	if (store_uri)
 		config_set(cfg, "IR_STORE", store_uri);
 	if ((st = store_open(config_get(cfg, "IR_STORE"), err,

@@ -30,6 +30,7 @@
 #include "csvin.h"
 #include "dec.h"
 #include "docs.h"
+#include "docsrc.h"
 #include "jsonw.h"
 #include "log.h"
 #include "ndjson.h"
@@ -96,16 +97,9 @@ usage(FILE *fp)
 {
 	fprintf(fp, "usage: ir-sync [--config FILE] [--mirror DEST] "
 	    "[--now TIME] [--rules FILE]\n"
-	    "               [--suppliers FILE] [file | -]\n");
-}
-
-static void
-docs_warn(void *ctx, const char *source, unsigned long line, const char *msg)
-{
-	char where[600];
-
-	snprintf(where, sizeof(where), "%s:%lu", source, line);
-	log_warn(where, "%s", msg);
+	    "               [--suppliers FILE] [file | - | s3://B/K | "
+	    "gsheet://ID]\n"
+	    "       ir-sync --versions s3://BUCKET/KEY\n");
 }
 
 static uint64_t
@@ -518,80 +512,59 @@ parse(struct sync *s, FILE *fp)
 	return rc;
 }
 
-/* Compares two open files byte for byte. */
-static int
-same_content(FILE *a, FILE *b)
+/* A stream that can be read twice: stdin or a pipe is copied first. */
+static FILE *
+seekable(FILE *fp)
 {
-	char x[65536], y[65536];
-	size_t n, m;
+	char chunk[65536];
+	FILE *tmp;
+	size_t n;
 
-	do {
-		n = fread(x, 1, sizeof(x), a);
-		m = fread(y, 1, sizeof(y), b);
-		if (n != m || memcmp(x, y, n) != 0)
-			return 0;
-	} while (n > 0);
-	return 1;
+	if (fseeko(fp, 0, SEEK_CUR) == 0)
+		return fp;
+	if ((tmp = tmpfile()) == NULL)
+		return NULL;
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (fwrite(chunk, 1, n, tmp) != n) {
+			fclose(tmp);
+			return NULL;
+		}
+	if (ferror(fp) || fflush(tmp) == EOF) {
+		fclose(tmp);
+		return NULL;
+	}
+	rewind(tmp);
+	return tmp;
 }
 
-/*
- * --mirror DEST: copy the source next to DEST, then put it in place only
- * when it differs (temporary file, fsync, rename). When the source is
- * stdin, *parse_from becomes the copy so the stream is read once.
- */
 static int
-mirror(struct sync *s, FILE *in, const char *dest, FILE **parse_from)
+print_version(void *ctx, const char *id, const char *modified, int latest)
 {
-	struct buf tmp = { 0 };
-	char chunk[65536];
-	FILE *out, *old;
-	size_t n;
-	int fd, changed = 1;
+	struct buf b = { 0 };
 
-	buf_addf(&tmp, "%s.tmp.XXXXXX", dest);
-	if ((fd = mkstemp(tmp.p)) == -1 || (out = fdopen(fd, "w+")) == NULL) {
-		log_error(dest, "cannot create the mirror: %s", strerror(errno));
-		if (fd != -1)
-			close(fd);
-		buf_free(&tmp);
-		return EX_CANTCREAT;
+	recw_begin(&b, "version");
+	recw_str(&b, "uri", ctx);
+	recw_str(&b, "version_id", id);
+	recw_str(&b, "modified", modified);
+	recw_raw(&b, "latest", latest ? "true" : "false", latest ? 4 : 5);
+	recw_end(&b);
+	fwrite(b.p, 1, b.len, stdout);
+	buf_free(&b);
+	return 0;
+}
+
+/* --versions: the archived versions of an S3 sheet, for replays. */
+static int
+list_versions(const char *uri)
+{
+	char err[512];
+	int st;
+
+	if (docsrc_versions(uri, print_version, (void *)uri, &st, err,
+	    sizeof(err)) == -1) {
+		log_error(NULL, "%s", err);
+		return st ? st : EX_UNAVAILABLE;
 	}
-	while ((n = fread(chunk, 1, sizeof(chunk), in)) > 0)
-		if (fwrite(chunk, 1, n, out) != n)
-			break;
-	if (ferror(in) || fflush(out) == EOF || fsync(fd) == -1) {
-		log_error(dest, "cannot write the mirror: %s", strerror(errno));
-		fclose(out);
-		unlink(tmp.p);
-		buf_free(&tmp);
-		return EX_IOERR;
-	}
-	if ((old = fopen(dest, "r")) != NULL) {
-		rewind(out);
-		changed = !same_content(out, old);
-		fclose(old);
-	}
-	if (changed) {
-		fchmod(fd, 0644);
-		if (rename(tmp.p, dest) == -1) {
-			log_error(dest, "cannot replace the mirror: %s",
-			    strerror(errno));
-			fclose(out);
-			unlink(tmp.p);
-			buf_free(&tmp);
-			return EX_CANTCREAT;
-		}
-		log_info(dest, "mirror updated (the source changed)");
-	} else {
-		unlink(tmp.p);
-		log_info(dest, "mirror unchanged");
-	}
-	if (in == stdin) {
-		rewind(out);
-		*parse_from = out;
-	} else
-		fclose(out);
-	buf_free(&tmp);
 	return 0;
 }
 
@@ -604,14 +577,16 @@ main(int argc, char *argv[])
 		{ "mirror",	required_argument,	NULL, 'm' },
 		{ "now",	required_argument,	NULL, 'N' },
 		{ "rules",	required_argument,	NULL, 'r' },
+		{ "versions",	no_argument,		NULL, 'v' },
 		{ "suppliers",	required_argument,	NULL, 'S' },
 		{ "version",	no_argument,		NULL, 'V' },
 		{ NULL, 0, NULL, 0 }
 	};
 	struct sync *s;
-	struct docs_warner dw = { docs_warn, NULL };
 	const char *conf = NULL, *now = NULL, *rules = NULL, *sup = NULL;
 	const char *dest = NULL, *path, *v;
+	struct docsrc_info info;
+	int versions = 0;
 	FILE *fp = NULL, *parse_from = NULL;
 	size_t i;
 	int ch, rc = 0;
@@ -626,6 +601,7 @@ main(int argc, char *argv[])
 		case 'N': now = optarg; break;
 		case 'r': rules = optarg; break;
 		case 'S': sup = optarg; break;
+		case 'v': versions = 1; break;
 		case 'h': usage(stdout); free(s); return 0;
 		case 'V': cli_version(); free(s); return 0;
 		default: usage(stderr); free(s); return EX_USAGE;
@@ -638,7 +614,7 @@ main(int argc, char *argv[])
 	}
 	if ((s->cfg = cli_config(conf, now)) == NULL) {
 		free(s);
-		return EX_CONFIG;
+		return cli_last_status;
 	}
 	if (rules)
 		config_set(s->cfg, "IR_RULES", rules);
@@ -650,6 +626,10 @@ main(int argc, char *argv[])
 		log_error(NULL, "no stock sheet: name a file (or - for stdin) "
 		    "or set IR_STOCK");
 		rc = EX_USAGE;
+		goto out;
+	}
+	if (versions) {
+		rc = list_versions(path);
 		goto out;
 	}
 	s->default_lead = 7;
@@ -666,36 +646,51 @@ main(int argc, char *argv[])
 	s->fallback = config_get(s->cfg, "IR_FALLBACK_SUPPLIER");
 	s->docs = docs_new();
 	if ((v = config_get(s->cfg, "IR_RULES")) != NULL) {
-		if (docs_load_rules(s->docs, v, &dw) == -1) {
-			log_error(v, "cannot read the rules doc: %s",
-			    strerror(errno));
-			rc = EX_NOINPUT;
+		if ((rc = cli_load_doc(s->docs, v, 0)) != 0)
 			goto out;
-		}
 		s->have_rules = 1;
 	}
 	if ((v = config_get(s->cfg, "IR_SUPPLIERS")) != NULL) {
-		if (docs_load_suppliers(s->docs, v, &dw) == -1) {
-			log_error(v, "cannot read the suppliers doc: %s",
-			    strerror(errno));
-			rc = EX_NOINPUT;
+		if ((rc = cli_load_doc(s->docs, v, 1)) != 0)
 			goto out;
-		}
 		s->have_suppliers = 1;
 	}
 	s->source = strcmp(path, "-") == 0 ? "stdin" : path;
-	if ((fp = cli_open_input(path)) == NULL) {
-		rc = EX_NOINPUT;
-		goto out;
-	}
-	parse_from = fp;
-	if (dest != NULL) {
-		if ((rc = mirror(s, fp, dest, &parse_from)) != 0)
+	{
+		char err[512];
+		int st;
+
+		if ((fp = docsrc_open(path, &info, &st, err, sizeof(err))) ==
+		    NULL) {
+			if (st == 0 && info.unchanged) {
+				log_info(path, "unchanged since the last sync; "
+				    "nothing to do");
+				goto out;
+			}
+			log_error(NULL, "%s", err);
+			rc = st ? st : EX_NOINPUT;
 			goto out;
-		if (fp != stdin) {
-			fclose(fp);
-			if ((fp = parse_from = cli_open_input(path)) == NULL) {
-				rc = EX_NOINPUT;
+		}
+		parse_from = fp;
+		if (dest != NULL) {
+			if ((parse_from = seekable(fp)) == NULL) {
+				log_error(s->source, "cannot copy the input: %s",
+				    strerror(errno));
+				rc = EX_IOERR;
+				goto out;
+			}
+			switch (docsrc_mirror(parse_from, dest, &st, err,
+			    sizeof(err))) {
+			case 1:
+				log_info(dest, "mirror updated (the source "
+				    "changed)");
+				break;
+			case 0:
+				log_info(dest, "mirror unchanged");
+				break;
+			default:
+				log_error(NULL, "%s", err);
+				rc = st ? st : EX_IOERR;
 				goto out;
 			}
 		}
@@ -703,6 +698,16 @@ main(int argc, char *argv[])
 	s->progress = isatty(STDERR_FILENO);
 	cli_stdout_buffering();
 	rc = parse(s, parse_from);
+	/* only once the records are out: a crash before re-reads the sheet */
+	if (rc == 0 && fflush(stdout) == 0 && !ferror(stdout)) {
+		char err[512];
+		int st;
+
+		if ((st = docsrc_commit(path, &info, err, sizeof(err))) != 0) {
+			log_error(NULL, "%s", err);
+			rc = st;
+		}
+	}
 out:
 	if (parse_from != NULL && parse_from != fp)
 		fclose(parse_from);

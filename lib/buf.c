@@ -24,6 +24,7 @@ buf_grow(struct buf *b, size_t extra)
 		return -1;
 	b->p = np;
 	b->cap = cap;
+	b->p[b->len] = '\0';	/* "always NUL-terminated", even when empty */
 	return 0;
 }
 

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "channel.h"
 #include "channel_backend.h"
 
@@ -40,30 +41,18 @@ struct mailer {
  */
 static const struct notify_ops *const notifiers[] = {
 	&notify_outbox_ops,
+	&notify_slack_ops,
+	&notify_email_ops,
 };
 #define NNOTIFIERS	(sizeof(notifiers) / sizeof(notifiers[0]))
 
 static const struct mailer_ops *const mailers[] = {
 	&mailer_outbox_ops,
+	&mailer_smtp_ops,
+	&mailer_smtps_ops,
+	&mailer_ses_ops,
 };
 #define NMAILERS	(sizeof(mailers) / sizeof(mailers[0]))
-
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Formats a message into err, if the caller gave room for one. */
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* Length of the scheme at the start of uri; 0 when there is none. */
 static size_t
@@ -95,11 +84,11 @@ static int
 pick(const char *what, const char *uri, const char *const *schemes,
     size_t n, char *err, size_t errsz)
 {
-	char known[128];
+	char known[256];
 	size_t len, i, slen;
 
 	if (uri == NULL || *uri == '\0') {
-		seterr(err, errsz, "no %s given", what);
+		errmsg_set(err, errsz, "no %s given", what);
 		return -1;
 	}
 	slen = scheme_len(uri);
@@ -114,10 +103,10 @@ pick(const char *what, const char *uri, const char *const *schemes,
 		    i ? ", " : "", schemes[i]);
 	}
 	if (slen == 0)
-		seterr(err, errsz, "%s has no scheme, as in outbox:DIR "
+		errmsg_set(err, errsz, "%s has no scheme, as in outbox:DIR "
 		    "(known: %s)", what, known);
 	else
-		seterr(err, errsz, "unknown %s \"%.*s\" (known: %s)", what,
+		errmsg_set(err, errsz, "unknown %s \"%.*s\" (known: %s)", what,
 		    slen > 32 ? 32 : (int)slen, uri, known);
 	return -1;
 }
@@ -174,14 +163,14 @@ notify_open(const char *uri, char *err, size_t errsz)
 	int k;
 	void *be;
 
-	seterr(err, errsz, "%s", "");
+	errmsg_set(err, errsz, "%s", "");
 	for (i = 0; i < NNOTIFIERS; i++)
 		schemes[i] = notifiers[i]->scheme;
 	if ((k = pick("notify channel", uri, schemes, NNOTIFIERS, err,
 	    errsz)) == -1)
 		return NULL;
 	if ((n = calloc(1, sizeof(*n))) == NULL) {
-		seterr(err, errsz, "out of memory");
+		errmsg_set(err, errsz, "out of memory");
 		return NULL;
 	}
 	if ((be = notifiers[k]->open(uri + strlen(schemes[k]) + 1, err,
@@ -252,14 +241,14 @@ mailer_open(const char *uri, char *err, size_t errsz)
 	int k;
 	void *be;
 
-	seterr(err, errsz, "%s", "");
+	errmsg_set(err, errsz, "%s", "");
 	for (i = 0; i < NMAILERS; i++)
 		schemes[i] = mailers[i]->scheme;
 	if ((k = pick("mail transport", uri, schemes, NMAILERS, err,
 	    errsz)) == -1)
 		return NULL;
 	if ((m = calloc(1, sizeof(*m))) == NULL) {
-		seterr(err, errsz, "out of memory");
+		errmsg_set(err, errsz, "out of memory");
 		return NULL;
 	}
 	if ((be = mailers[k]->open(uri + strlen(schemes[k]) + 1, err,
@@ -358,4 +347,70 @@ channel_safe_id(const char *s, char *dst, size_t dstsz)
 	dst[keep] = '\0';
 	if (dstsz - keep >= 10)
 		snprintf(dst + keep, dstsz - keep, "-%08" PRIx32, h);
+}
+
+/* channel_crlf: see channel_backend.h. */
+int
+channel_crlf(struct buf *out, const char *raw, size_t len)
+{
+	size_t orig = out->len, i, start;
+
+	/* one pass to size it: at most one extra byte per line end, + 2 */
+	if (buf_grow(out, len + len / 8 + 2) == -1)
+		return -1;
+	for (i = start = 0; i < len; i++) {
+		if (raw[i] != '\r' && raw[i] != '\n')
+			continue;
+		if (buf_add(out, raw + start, i - start) == -1 ||
+		    buf_add(out, "\r\n", 2) == -1)
+			goto fail;
+		if (raw[i] == '\r' && i + 1 < len && raw[i + 1] == '\n')
+			i++;
+		start = i + 1;
+	}
+	if (buf_add(out, raw + start, len - start) == -1)
+		goto fail;
+	if (out->len == orig || start < len)
+		if (buf_add(out, "\r\n", 2) == -1)
+			goto fail;
+	return 0;
+fail:
+	out->len = orig;
+	if (out->p != NULL)
+		out->p[orig] = '\0';
+	return -1;
+}
+
+/*
+ * channel_message_id: see channel_backend.h. A header may be folded over
+ * several lines (a continuation line starts with a space or a tab).
+ */
+int
+channel_message_id(const char *raw, size_t len, char *dst, size_t dstsz)
+{
+	static const char name[] = "message-id:";
+	const char *p = raw, *end = raw + len, *eol, *lt, *gt;
+	size_t n = sizeof(name) - 1;
+
+	if (dstsz > 0)
+		dst[0] = '\0';
+	while (p < end && *p != '\r' && *p != '\n') {
+		/* the whole header, continuation lines included */
+		for (eol = p; (eol = memchr(eol, '\n',
+		    (size_t)(end - eol))) != NULL; eol++)
+			if (eol + 1 >= end || (eol[1] != ' ' && eol[1] != '\t'))
+				break;
+		if (eol == NULL)
+			eol = end;
+		if ((size_t)(eol - p) > n && strncasecmp(p, name, n) == 0 &&
+		    (lt = memchr(p, '<', (size_t)(eol - p))) != NULL &&
+		    (gt = memchr(lt, '>', (size_t)(eol - lt))) != NULL &&
+		    gt > lt + 1) {
+			snprintf(dst, dstsz, "%.*s", (int)(gt - lt - 1),
+			    lt + 1);
+			return 0;
+		}
+		p = eol + 1;
+	}
+	return -1;
 }

@@ -1,12 +1,16 @@
 /*
  * channel: where messages go, chosen by URI.
- *   notifier: messages to the owner. outbox:DIR now; slack:CHANNEL and
- *             email:ADDRESS are later backends behind the same calls.
- *   mailer:   email transport (supplier purchase orders, owner emails).
- *             outbox:DIR now; smtp:// and ses: later.
- * Every send is idempotent by its id: a second send of the same id delivers
- * nothing and answers CHANNEL_ALREADY, so a crash between "sent" and
- * "recorded" never leads to a second message on the retry.
+ *   notifier: messages to the owner: outbox:DIR, slack:CHANNEL (Web API),
+ *             email:ADDRESS (through the mailer of IR_MAIL).
+ *   mailer:   email transport (supplier purchase orders, owner emails):
+ *             outbox:DIR, smtp:// and smtps:// (libcurl), ses: (SES v2).
+ * Sends are idempotent by id where the transport allows it: the outbox
+ * refuses a second file of the same id, Slack is searched for a message
+ * carrying the id in its metadata. SES and SMTP have no idempotency key:
+ * for supplier emails ir-approve's claim (pending -> sending) makes sure a
+ * message is sent at most once; an owner's draft email may be sent again
+ * after a crash between sending and recording it (same Message-ID, so
+ * mail clients show one).
  *
  * The outbox backend writes DIR/<id>.json (the Slack Block Kit payload) and
  * DIR/<id>.eml (the RFC 5322 message), each atomically (temporary file,

@@ -8,8 +8,15 @@
 
 #include "cli.h"
 #include "clock.h"
+#include "awscfg.h"
+#include "buf.h"
+#include "docs.h"
+#include "docsrc.h"
 #include "log.h"
 #include "store.h"
+
+/* Why cli_config failed: an exit status (78 unless a service failed). */
+int cli_last_status = EX_CONFIG;
 
 static void
 conf_warn(void *ctx, const char *where, const char *msg)
@@ -34,6 +41,17 @@ cli_config(const char *conf_path, const char *now_flag)
 		return NULL;
 	}
 	config_set_global(c);
+	{
+		int st;
+
+		if (awscfg_load(c, &st, err, sizeof(err)) == -1) {
+			log_error(NULL, "%s", err);
+			config_set_global(NULL);
+			config_free(c);
+			cli_last_status = st ? st : EX_UNAVAILABLE;
+			return NULL;
+		}
+	}
 	if (config_get(c, "IR_LOG_FORMAT") != NULL)
 		log_set_json(strcmp(config_get(c, "IR_LOG_FORMAT"), "json") ==
 		    0);
@@ -107,4 +125,65 @@ int
 cli_worst(int a, int b)
 {
 	return a != 0 ? a : b;
+}
+
+static void
+doc_warn(void *ctx, const char *source, unsigned long line, const char *msg)
+{
+	char where[600];
+
+	snprintf(where, sizeof(where), "%s:%lu", source, line);
+	log_warn(where, "%s", msg);
+}
+
+int
+cli_load_doc(struct docs *d, const char *uri, int suppliers)
+{
+	struct docs_warner w = { doc_warn, NULL };
+	struct docsrc_info info;
+	char err[512];
+	FILE *fp;
+	int status, rc;
+
+	if ((fp = docsrc_open_always(uri, &info, &status, err,
+	    sizeof(err))) == NULL) {
+		log_error(NULL, "cannot read the %s doc: %s", suppliers ?
+		    "suppliers" : "rules", err);
+		return status ? status : EX_NOINPUT;
+	}
+	rc = suppliers ? docs_load_suppliers_fp(d, fp, uri, &w) :
+	    docs_load_rules_fp(d, fp, uri, &w);
+	if (fp != stdin)
+		fclose(fp);
+	if (rc == -1) {
+		log_error(uri, "cannot read: %s", strerror(errno));
+		return EX_IOERR;
+	}
+	return 0;
+}
+
+int
+cli_read_small(const char *uri, struct buf *b)
+{
+	struct docsrc_info info;
+	char err[512], chunk[4096];
+	size_t n;
+	FILE *fp;
+	int status;
+
+	if ((fp = docsrc_open_always(uri, &info, &status, err,
+	    sizeof(err))) == NULL) {
+		log_warn(uri, "%s", err);
+		return -1;
+	}
+	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
+		if (b->len + n > 64 * 1024 || buf_add(b, chunk, n) == -1) {
+			log_warn(uri, "larger than 64 kB");
+			if (fp != stdin)
+				fclose(fp);
+			return -1;
+		}
+	if (fp != stdin)
+		fclose(fp);
+	return 0;
 }

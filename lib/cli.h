@@ -14,10 +14,23 @@
 /* Loads the config from conf_path (NULL: IR_CONF or ./ir.conf), applies the
  * --now flag if given, and sets the clock. NULL after reporting why. */
 struct config *cli_config(const char *conf_path, const char *now_flag);
+/* The exit status to use when cli_config returned NULL. */
+extern int cli_last_status;
 /* Prints "prog VERSION" to stdout. */
 void	cli_version(void);
 /* Opens a named input ("-" is stdin). NULL after reporting why. */
 FILE	*cli_open_input(const char *path);
+struct docs;
+/*
+ * Loads the rules doc (suppliers = 0) or the suppliers doc (1) named by
+ * uri: a path, s3://BUCKET/KEY or gsheet://ID. 0, or an exit status after
+ * reporting why (66 missing, 69 service down, 75 retry later, 77 denied).
+ */
+int	cli_load_doc(struct docs *, const char *uri, int suppliers);
+/* Reads a small document (a template) by uri into b, at most 64 kB.
+ * 0, or -1 after a warning naming it. */
+struct buf;
+int	cli_read_small(const char *uri, struct buf *b);
 /* Flushes stdout; returns status, or EX_IOERR if stdout failed. */
 int	cli_exit(int status);
 /* Line-buffer stdout on a terminal, large block buffer otherwise. */

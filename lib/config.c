@@ -49,6 +49,7 @@ static const struct {
 	{ "IR_OWNER_EMAIL", "owner@localhost" },
 	{ "IR_HTTP_RETRIES", NULL },
 	{ "IR_HTTP_TIMEOUT_MS", NULL },
+	{ "IR_PARAMETERS", NULL },	/* Parameter Store path: /ir/config/ */
 	{ "IR_POS_HMAC_KEY", NULL },
 	{ "IR_PUBLIC_URL", NULL },
 	{ "IR_QUIET_DAYS", NULL },
@@ -56,6 +57,7 @@ static const struct {
 	{ "IR_RULES", NULL },
 	{ "IR_SCHEDULER_ROLE_ARN", NULL },
 	{ "IR_SCHEDULER_TARGET_ARN", NULL },
+	{ "IR_SECRETS", NULL },		/* Secrets Manager prefix: ir/ */
 	{ "IR_SHOP_NAME", "our shop" },
 	{ "IR_SKIP_COOLDOWN_DAYS", "7" },
 	{ "IR_SLACK_API_URL", NULL },
@@ -224,6 +226,25 @@ nomem:
 	snprintf(err, errsz, "out of memory");
 	config_free(c);
 	return NULL;
+}
+
+int
+config_set_below(struct config *c, const char *key, const char *value,
+    const char *origin)
+{
+	int i = key_index(key);
+
+	if (i == -1)
+		return -1;
+	if (c->origin[i] != NULL && strcmp(c->origin[i], "default") != 0)
+		return 0;
+	return put(c, i, value, origin);
+}
+
+int
+config_known(const char *key)
+{
+	return key_index(key) != -1;
 }
 
 int

@@ -30,6 +30,13 @@ struct config *config_load(const char *path, const struct config_warner *,
 	    char *err, size_t errsz);
 /* A value from a command-line flag: beats everything. 0 or -1 (ENOMEM). */
 int	 config_set(struct config *, const char *key, const char *value);
+/* A value from a source below ir.conf (Parameter Store, Secrets
+ * Manager): set only where nothing but the default is. 0, -1 unknown key
+ * or ENOMEM. */
+int	 config_set_below(struct config *, const char *key, const char *value,
+	    const char *origin);
+/* 1 if key is a setting the programs know. */
+int	 config_known(const char *key);
 /* The value, or NULL when unset (an empty value counts as unset). */
 const char *config_get(const struct config *, const char *key);	/* c may be NULL */
 /* Where the value came from: "flag", "environment", "ir.conf:12",

@@ -690,6 +690,11 @@ template_path(struct parse *ps, const char *kname, const char *val,
 	if ((path = malloc(n)) == NULL)
 		return -1;
 	snprintf(path, n, "%.*s%s", (int)dl, ps->path, val);
+	/* next to a remote doc (s3://...): read when used, through docsrc */
+	if (strstr(ps->path, "://") != NULL) {
+		*out = path;
+		return 0;
+	}
 	show(path, sp, sizeof(sp));
 	if (stat(path, &st) == -1) {
 		warn(ps, "%s: cannot read \"%s\": %s (the built-in template "
@@ -996,13 +1001,12 @@ read_line(FILE *fp, char *lb, size_t size, const char **bad)
  * cannot be opened or read, or memory runs out.
  */
 static int
-load(struct docs *d, const char *path, const struct docs_warner *w,
-    enum doc doc)
+load_fp(struct docs *d, FILE *fp, const char *path,
+    const struct docs_warner *w, enum doc doc)
 {
 	struct parse ps;
 	char lb[LINE_MAX_BYTES + 1], *s, **src;
 	const char *bad;
-	FILE *fp;
 	int rc = 0, serr;
 
 	memset(&ps, 0, sizeof(ps));
@@ -1010,8 +1014,6 @@ load(struct docs *d, const char *path, const struct docs_warner *w,
 	ps.path = path;
 	ps.w = w;
 	ps.doc = doc;
-	if ((fp = fopen(path, "r")) == NULL)
-		return -1;
 	errno = 0;
 	while (read_line(fp, lb, sizeof(lb), &bad)) {
 		ps.line++;
@@ -1036,7 +1038,6 @@ load(struct docs *d, const char *path, const struct docs_warner *w,
 		rc = -1;
 	}
 	serr = errno;
-	fclose(fp);
 	if (rc == 0) {
 		src = doc == DOC_RULES ? &d->rules_src : &d->sup_src;
 		free(*src);
@@ -1047,6 +1048,37 @@ load(struct docs *d, const char *path, const struct docs_warner *w,
 	}
 	errno = serr;
 	return rc;
+}
+
+static int
+load(struct docs *d, const char *path, const struct docs_warner *w,
+    enum doc doc)
+{
+	FILE *fp;
+	int rc, serr;
+
+	if ((fp = fopen(path, "r")) == NULL)
+		return -1;
+	rc = load_fp(d, fp, path, w, doc);
+	serr = errno;
+	fclose(fp);
+	errno = serr;
+	return rc;
+}
+
+/* The same from an open stream (a fetched remote doc) named source. */
+int
+docs_load_rules_fp(struct docs *d, FILE *fp, const char *source,
+    const struct docs_warner *w)
+{
+	return load_fp(d, fp, source, w, DOC_RULES);
+}
+
+int
+docs_load_suppliers_fp(struct docs *d, FILE *fp, const char *source,
+    const struct docs_warner *w)
+{
+	return load_fp(d, fp, source, w, DOC_SUPPLIERS);
 }
 
 /* Loads a rules doc: [default] and [item SKU] sections. */

@@ -19,6 +19,7 @@
 #define IR_DOCS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct docs_num {
 	int		 set;
@@ -57,6 +58,12 @@ struct docs *docs_new(void);
 int	 docs_load_rules(struct docs *, const char *path,
 	    const struct docs_warner *);
 int	 docs_load_suppliers(struct docs *, const char *path,
+	    const struct docs_warner *);
+/* The same from an open stream (not closed here), named source in
+ * messages; templates of a remote doc resolve to URIs next to it. */
+int	 docs_load_rules_fp(struct docs *, FILE *fp, const char *source,
+	    const struct docs_warner *);
+int	 docs_load_suppliers_fp(struct docs *, FILE *fp, const char *source,
 	    const struct docs_warner *);
 const char *docs_rules_source(const struct docs *);	/* path or NULL */
 const char *docs_suppliers_source(const struct docs *);

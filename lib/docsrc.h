@@ -24,6 +24,17 @@ struct docsrc_info {
  */
 FILE	*docsrc_open(const char *uri, struct docsrc_info *, int *status,
 	    char *err, size_t errsz);
+/*
+ * After the document was used (its records written): a gsheet:// source
+ * records its modifiedTime so the next sync exports only if it changed.
+ * No-op for others. 0, or an exit status with err.
+ */
+int	 docsrc_commit(const char *uri, const struct docsrc_info *, char *err,
+	    size_t errsz);
+/* Opens a doc that must be read every time (a rules or suppliers doc in
+ * a Google Sheet): never "unchanged". */
+FILE	*docsrc_open_always(const char *uri, struct docsrc_info *, int *status,
+	    char *err, size_t errsz);
 /* 1 if uri names a remote document (s3://, gsheet://). */
 int	 docsrc_remote(const char *uri);
 /*

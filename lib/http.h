@@ -63,6 +63,8 @@ int	http_header(const struct http_resp *, const char *name, char *dst,
 void	http_resp_free(struct http_resp *);
 /* Percent-encodes s (RFC 3986 unreserved kept) and appends it. */
 int	http_escape(struct buf *, const char *s, size_t n);
+/* Sleeps ms milliseconds (restarted after a signal). */
+void	http_sleep_ms(long ms);
 /* Test hook: the backoff base and cap in ms (so tests need not wait). */
 void	http_set_backoff(long base_ms, long cap_ms);
 

@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "errmsg.h"
 #include "store.h"
 #include "store_backend.h"
 
@@ -39,6 +40,7 @@ struct store {
  */
 static const struct store_ops *const backends[] = {
 	&store_sqlite_ops,
+	&store_dynamodb_ops,
 };
 #define NBACKENDS	(sizeof(backends) / sizeof(backends[0]))
 
@@ -69,23 +71,6 @@ static const struct {
 	{ ORDER_SENDING, ORDER_PENDING },	/* the send failed */
 	{ ORDER_ON_ORDER, ORDER_RECEIVED },	/* receive */
 };
-
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* Formats a message into err, if the caller gave room for one. */
-static void
-seterr(char *err, size_t errsz, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errsz == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
-	va_end(ap);
-}
 
 /* Records a failure found by the dispatcher; returns STORE_ERR. */
 static int
@@ -131,9 +116,9 @@ store_open(const char *uri, char *err, size_t errsz)
 	size_t n, i, len;
 	void *be;
 
-	seterr(err, errsz, "%s", "");
+	errmsg_set(err, errsz, "%s", "");
 	if (uri == NULL || *uri == '\0') {
-		seterr(err, errsz, "no store given");
+		errmsg_set(err, errsz, "no store given");
 		return NULL;
 	}
 	if ((n = scheme_len(uri)) == 0) {
@@ -153,12 +138,12 @@ store_open(const char *uri, char *err, size_t errsz)
 			snprintf(known + len, sizeof(known) - len, "%s%s",
 			    i ? ", " : "", backends[i]->scheme);
 		}
-		seterr(err, errsz, "unknown store backend \"%.*s\" (known: %s)",
+		errmsg_set(err, errsz, "unknown store backend \"%.*s\" (known: %s)",
 		    (int)n, uri, known);
 		return NULL;
 	}
 	if ((s = calloc(1, sizeof(*s))) == NULL) {
-		seterr(err, errsz, "out of memory");
+		errmsg_set(err, errsz, "out of memory");
 		return NULL;
 	}
 	if ((be = ops->open(rest, err, errsz)) == NULL) {

@@ -1,6 +1,6 @@
 /*
  * store: the state of orders, items and the audit trail, behind one
- * interface with a backend per URI scheme (sqlite: now; dynamodb: later).
+ * interface with a backend per URI scheme (sqlite:, dynamodb:).
  * This is what makes the bot safe (design.md section 4, rules.md "Order
  * states"):
  *   - a pending order is created only if the item has no open order

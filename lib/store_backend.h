@@ -1,6 +1,6 @@
 /*
  * store_backend: what a store backend fills. One file per backend
- * (store_sqlite.c, later store_dynamodb.c); store.c picks one by the URI
+ * (store_sqlite.c, store_dynamodb.c); store.c picks one by the URI
  * scheme and dispatches. Programs never include this header.
  */
 #ifndef IR_STORE_BACKEND_H
@@ -37,5 +37,6 @@ struct store_ops {
 };
 
 extern const struct store_ops store_sqlite_ops;
+extern const struct store_ops store_dynamodb_ops;
 
 #endif

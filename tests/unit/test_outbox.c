@@ -162,15 +162,20 @@ TEST(open_refuses)
 	static const struct {
 		const char	*uri, *notify, *mail;
 	} cases[] = {
-		{ "slack:#orders",
-		    "unknown notify channel \"slack\" (known: outbox)",
-		    "unknown mail transport \"slack\" (known: outbox)" },
-		{ "smtp://user:s3cret@mail.example:587",
-		    "unknown notify channel \"smtp\" (known: outbox)",
-		    "unknown mail transport \"smtp\" (known: outbox)" },
+		{ "sms:+6512345678",
+		    "unknown notify channel \"sms\" (known: outbox, slack, "
+		    "email)",
+		    "unknown mail transport \"sms\" (known: outbox, smtp, "
+		    "smtps, ses)" },
+		{ "sendgrid://user:s3cret@mail.example:587",
+		    "unknown notify channel \"sendgrid\" (known: outbox, "
+		    "slack, email)",
+		    "unknown mail transport \"sendgrid\" (known: outbox, "
+		    "smtp, smtps, ses)" },
 		{ "xoxb-s3cret", "notify channel has no scheme, as in "
-		    "outbox:DIR (known: outbox)", "mail transport has no "
-		    "scheme, as in outbox:DIR (known: outbox)" },
+		    "outbox:DIR (known: outbox, slack, email)", "mail "
+		    "transport has no scheme, as in outbox:DIR (known: outbox, "
+		    "smtp, smtps, ses)" },
 		{ "", "no notify channel given", "no mail transport given" },
 		{ "outbox:", "outbox: no directory given (write outbox:DIR)",
 		    "outbox: no directory given (write outbox:DIR)" },
