@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <jansson.h>
+
 #include "buf.h"
 #include "channel.h"
 #include "cli.h"
@@ -38,6 +40,7 @@
 #include "docs.h"
 #include "log.h"
 #include "ndjson.h"
+#include "slack.h"
 #include "store.h"
 
 struct approve {
@@ -198,6 +201,44 @@ po_ids(struct approve *a, const char *order_id, char *id, size_t idsz,
 	snprintf(id, idsz, "po-%s%s", order_id, attempt);
 	snprintf(msgid, msgidsz, "po-%s%s@%s", order_id, attempt,
 	    at_sign ? at_sign + 1 : "localhost");
+}
+
+/*
+ * Shows the outcome on the owner's original Slack message (chat.update),
+ * when the draft went to Slack: its message_ref is "slack:CHANNEL/TS".
+ * The order is already recorded; a failure here is only a warning.
+ */
+static void
+slack_outcome(const char *where, const struct store_order *o,
+    const char *text)
+{
+	static struct rec r;
+	char ref[512], err[512], *slash;
+	json_t *blocks;
+	char *bj;
+	struct buf esc = { 0 };
+	const char *p;
+
+	if (o->record == NULL || rec_parse(&r, o->record,
+	    strlen(o->record)) == -1 || rec_str(&r, "message_ref", ref,
+	    sizeof(ref)) <= 0 || strncmp(ref, "slack:", 6) != 0 ||
+	    (slash = strchr(ref + 6, '/')) == NULL)
+		return;
+	*slash = '\0';
+	/* mrkdwn wants &, < and > escaped */
+	for (p = text; *p; p++)
+		buf_adds(&esc, *p == '&' ? "&amp;" : *p == '<' ? "&lt;" :
+		    *p == '>' ? "&gt;" : (char[2]){ *p, 0 });
+	blocks = json_pack("[{s:s, s:{s:s, s:s}}]", "type", "section", "text",
+	    "type", "mrkdwn", "text", esc.p ? esc.p : "");
+	bj = blocks ? json_dumps(blocks, JSON_COMPACT) : NULL;
+	if (bj == NULL || slack_update(ref + 6, slash + 1, text, bj, err,
+	    sizeof(err)) < 0)
+		log_warn(where, "order %s: could not update the Slack message: "
+		    "%s", o->order_id, bj ? err : "out of memory");
+	free(bj);
+	json_decref(blocks);
+	buf_free(&esc);
 }
 
 static int
@@ -376,6 +417,15 @@ do_approve(struct approve *a, const char *where, const struct action *x)
 		goto done;
 	}
 	write_order(a, &cur);
+	{
+		char msg[1024];
+
+		snprintf(msg, sizeof(msg), "%s by %s: %lld x %s ordered from %s "
+		    "(purchase order %s, expected %s)", edited ? "Edited and "
+		    "approved" : "Approved", x->by, qty, name,
+		    sup->name ? sup->name : sup->key, o.order_id, expected);
+		slack_outcome(where, &cur, msg);
+	}
 done:
 	free(o.record);
 	free(cur.record);
@@ -446,9 +496,25 @@ do_simple(struct approve *a, const char *where, const struct action *x)
 		return 0;
 	}
 	rc = store_transition(a->store, &t, &cur);
-	if (rc == STORE_OK)
+	if (rc == STORE_OK) {
+		char msg[512];
+
 		write_order(a, &cur);
-	else if (rc == STORE_NOTFOUND) {
+		if (t.to == ORDER_SKIPPED)
+			snprintf(msg, sizeof(msg), "Skipped by %s: not "
+			    "drafted again before %s", x->by, t.skip_until);
+		else if (t.to == ORDER_RECEIVED)
+			snprintf(msg, sizeof(msg), "Received: %lld delivered "
+			    "(marked by %s)", cur.qty, x->by);
+		else if (t.to == ORDER_ON_ORDER)
+			snprintf(msg, sizeof(msg), "Confirmed by %s: the "
+			    "supplier has purchase order %s", x->by,
+			    cur.order_id);
+		else
+			snprintf(msg, sizeof(msg), "Reset by %s: waiting for "
+			    "approval again", x->by);
+		slack_outcome(where, &cur, msg);
+	} else if (rc == STORE_NOTFOUND) {
 		log_error(where, "no order %s; nothing changed", x->order_id);
 		a->status = EX_DATAERR;
 	} else if (rc == STORE_CONFLICT)
