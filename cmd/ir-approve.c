@@ -123,11 +123,13 @@ explain_state(struct approve *a, const char *where, const struct action *x,
 	case ORDER_SENDING:
 		if (strcmp(x->action, "approve") == 0 ||
 		    strcmp(x->action, "edit") == 0) {
-			log_warn(where, "order %s was approved by %s at %s but "
-			    "sending it was never confirmed; nothing sent "
-			    "again. Run ir-approve --confirm %s if the supplier "
-			    "has it, or --reset %s to approve it again",
-			    o->order_id, who, when, o->order_id, o->order_id);
+			log_warn(where, "order %s was already approved by %s "
+			    "at %s; its purchase order is being sent, or the "
+			    "send was not confirmed, so nothing is sent again. "
+			    "If ir-orders still shows it as sending later, run "
+			    "ir-approve --confirm %s if the supplier has it, or "
+			    "--reset %s to approve it again", o->order_id, who,
+			    when, o->order_id, o->order_id);
 			return;
 		}
 		break;

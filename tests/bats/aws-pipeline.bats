@@ -104,6 +104,17 @@ order() {
 	[ "$(order EX02 EX02-20261204 | jq -r .Item.status.S)" = sending ]
 }
 
+@test "six approvals at once on DynamoDB: one winner, one SES email, the others told" {
+	daily > /dev/null
+	for i in 1 2 3 4 5 6; do
+		ir-approve --approve EX09-20261204 --by "user$i" > "out.$i" 2> "err.$i" &
+	done
+	wait
+	[ "$(cat out.* | jq -r .status | grep -c on-order)" -eq 1 ]
+	[ "$(ses_count)" -eq 1 ]
+	[ "$(cat err.* | grep -c "already approved by")" -eq 5 ]
+}
+
 @test "DynamoDB down: exit 69 before anything is sent" {
 	AWS_ENDPOINT_URL_DYNAMODB=http://127.0.0.1:9 IR_HTTP_RETRIES=0 run --separate-stderr daily
 	[ "$status" -eq 69 ]

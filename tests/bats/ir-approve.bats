@@ -146,7 +146,7 @@ drafted() {
 	# approving it again says what to do
 	[[ "$stderr" != *"sent again"* ]] || true
 	run --separate-stderr ir-approve --approve EX01-20261204
-	[[ "$stderr" == *"never confirmed; nothing sent again"*"--confirm EX01-20261204"*"--reset EX01-20261204"* ]]
+	[[ "$stderr" == *"already approved by"*"nothing is sent again"*"--confirm EX01-20261204"*"--reset EX01-20261204"* ]]
 	# the owner resets it and approves again, with a new quantity: one new email
 	ir-approve --reset EX01-20261204 > /dev/null
 	run --separate-stderr ir-approve --approve EX01-20261204 --qty 60

@@ -81,15 +81,29 @@ s3get() {
 	[ -z "$output" ]
 }
 
-@test "--versions lists the object's versions; ?versionId= reads one" {
+@test "s3rver keeps no versions: --versions says so plainly" {
 	run --separate-stderr ir-sync --versions "s3://$B/shop/stock.csv"
-	if [ "$status" -ne 0 ] && [[ "$stderr" == *"not allowed against this resource"* ]]; then
-		skip "s3rver has no object versioning (ListObjectVersions: MethodNotAllowed)"
-	fi
+	[ "$status" -eq 69 ]
+	[[ "$stderr" == *"cannot list versions"* ]]
+}
+
+@test "--versions lists an object's versions, newest first; ?versionId= reads an old one" {
+	# versioned S3 objects are served by fake-apis under /s3v/ (SigV4 checked)
+	export AWS_ENDPOINT_URL_S3="$FAKE_APIS_URL/s3v"
+	v1=$(curl -sS -X POST "$FAKE_APIS_URL/_s3version" -H 'Content-Type: application/json' \
+		-d "$(jq -n --rawfile b "$FIX/examples.csv" '{bucket: "vb", key: "shop/stock.csv", body: $b}')" | jq -r .VersionId)
+	head -n 4 "$FIX/examples.csv" > three.csv
+	v2=$(curl -sS -X POST "$FAKE_APIS_URL/_s3version" -H 'Content-Type: application/json' \
+		-d "$(jq -n --rawfile b three.csv '{bucket: "vb", key: "shop/stock.csv", body: $b}')" | jq -r .VersionId)
+	run --separate-stderr ir-sync --versions s3://vb/shop/stock.csv
 	[ "$status" -eq 0 ]
+	[ "$(printf '%s\n' "$output" | jq -r '[.version_id, .latest] | @tsv' | tr '\t\n' ' ,')" = "$v2 true,$v1 false," ]
 	[ "$(printf '%s\n' "$output" | jq -r .type | sort -u)" = version ]
-	v=$(printf '%s\n' "$output" | jq -r 'select(.latest) | .version_id' | head -n 1)
-	run --separate-stderr ir-sync "s3://$B/shop/stock.csv?versionId=$v"
+	run --separate-stderr ir-sync s3://vb/shop/stock.csv
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 3 ]
+	run --separate-stderr ir-sync "s3://vb/shop/stock.csv?versionId=$v1"
 	[ "$status" -eq 0 ]
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 10 ]
+	run --separate-stderr ir-sync "s3://vb/shop/stock.csv?versionId=nope"
+	[ "$status" -eq 66 ]
 }

@@ -38,6 +38,8 @@
 //   POST /_sheet      {"id","csv","modifiedTime"?,"sheet"?:"Sheet1","name"?}
 //   POST /_secret     {"name","value"}
 //   POST /_param      {"name","value","type"?:"String"|"StringList"|"SecureString"}
+//   POST /_s3version  {"bucket","key","body"}: a new version of an S3 object,
+//                     served under /s3v/ (ListObjectVersions, GetObject ?versionId=)
 const http = require('http');
 const fs = require('fs');
 const crypto = require('crypto');
@@ -58,6 +60,7 @@ const state = {
 	params: {}, // name -> {value, type, version, modified}
 	schedules: {}, // "group/name" -> schedule
 	events: [], // accepted PutEvents entries
+	s3v: {}, // "bucket/key" -> [{VersionId, body, LastModified}], oldest first
 };
 let lastTs = 0; // microseconds of the last message ts handed out
 
@@ -623,6 +626,15 @@ function control(req, res, path, body) {
 		state.params[j.name] = { value: j.value, type: j.type || 'String', version: old ? old.version + 1 : 1, modified: Date.now() / 1000 };
 		return reply(res, 200, { ok: true });
 	}
+	if (path === '/_s3version') {
+		// {"bucket","key","body"}: a new version of an object (see s3versions)
+		if (!j.bucket || !j.key || typeof j.body !== 'string') return reply(res, 400, { error: 'need bucket, key, body' });
+		const k = `${j.bucket}/${j.key}`;
+		const v = { VersionId: crypto.randomBytes(12).toString('hex'), body: Buffer.from(j.body),
+			ETag: crypto.createHash('md5').update(j.body).digest('hex'), LastModified: new Date().toISOString() };
+		(state.s3v[k] = state.s3v[k] || []).push(v);
+		return reply(res, 200, { VersionId: v.VersionId });
+	}
 	return reply(res, 404, { error: 'no such control' });
 }
 
@@ -637,6 +649,46 @@ function faultBody(path, status) {
 }
 
 // ---------------------------------------------------------------- server
+
+// ------------------------------------------------- S3 object versions
+// s3rver keeps no versions, so the versioned reads of ir-sync (--versions,
+// ?versionId=) are tested here: ListObjectVersions and GetObject with
+// versionId, path-style under /s3v/ (AWS_ENDPOINT_URL_S3=.../s3v), SigV4
+// checked with S3's rules like every AWS call.
+const xmlEsc = (v) => String(v).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+function s3err(res, status, code, message) {
+	return reply(res, status, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>${xmlEsc(message)}</Message></Error>`,
+		{ 'Content-Type': 'application/xml' });
+}
+function s3versions(req, res, path, body, url) {
+	if (!awsVerify(req, res, 's3', body, url)) return undefined;
+	const parts = path.slice('/s3v/'.length).split('/');
+	const bucket = decodeURIComponent(parts[0]);
+	if (parts.length === 1 || parts[1] === '') {
+		if (!url.searchParams.has('versions')) return s3err(res, 400, 'InvalidRequest', 'only ?versions is served here');
+		const prefix = url.searchParams.get('prefix') || '';
+		let rows = '';
+		for (const [k, vs] of Object.entries(state.s3v)) {
+			const [b, key] = [k.slice(0, k.indexOf('/')), k.slice(k.indexOf('/') + 1)];
+			if (b !== bucket || !key.startsWith(prefix)) continue;
+			vs.slice().reverse().forEach((v, i) => {
+				rows += `<Version><Key>${xmlEsc(key)}</Key><VersionId>${v.VersionId}</VersionId><IsLatest>${i === 0}</IsLatest>` +
+					`<LastModified>${v.LastModified}</LastModified><ETag>"${v.ETag}"</ETag><Size>${v.body.length}</Size></Version>`;
+			});
+		}
+		return reply(res, 200, `<?xml version="1.0" encoding="UTF-8"?><ListVersionsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` +
+			`<Name>${xmlEsc(bucket)}</Name><Prefix>${xmlEsc(prefix)}</Prefix><IsTruncated>false</IsTruncated>${rows}</ListVersionsResult>`,
+			{ 'Content-Type': 'application/xml' });
+	}
+	const key = parts.slice(1).map(decodeURIComponent).join('/');
+	const vs = state.s3v[`${bucket}/${key}`];
+	if (!vs || !vs.length) return s3err(res, 404, 'NoSuchKey', 'The specified key does not exist.');
+	const want = url.searchParams.get('versionId');
+	const v = want ? vs.find((x) => x.VersionId === want) : vs[vs.length - 1];
+	if (!v) return s3err(res, 404, 'NoSuchVersion', 'The specified version does not exist.');
+	res.writeHead(200, { 'Content-Type': 'text/csv', ETag: `"${v.ETag}"`, 'x-amz-version-id': v.VersionId });
+	return res.end(v.body);
+}
 
 const server = http.createServer((req, res) => {
 	const chunks = [];
@@ -659,6 +711,7 @@ const server = http.createServer((req, res) => {
 				}
 			}
 			if (path.startsWith('/api/')) return slack(req, res, path.slice(5), body, url);
+			if (path.startsWith('/s3v/')) return s3versions(req, res, path, body, url);
 			if (path === '/token' && req.method === 'POST') return googleToken(req, res, body);
 			if (path.startsWith('/drive/') || path.startsWith('/v4/')) return google(req, res, path, body, url);
 			const sm = /^\/schedules\/([^/]+)$/.exec(path);
