@@ -3,7 +3,7 @@
 
 VERSION   = 0.1.0
 CC       ?= cc
-PKGS      = jansson sqlite3 gmime-3.0 libcurl openssl expat
+PKGS      = jansson sqlite3 gmime-3.0 libcurl openssl expat libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 # snprintf truncation is the intended bound everywhere, so that warning is off.
@@ -21,7 +21,8 @@ ifeq ($(WERROR),1)
 ALL_CFLAGS += -Werror
 endif
 
-PROGS   = ir-sync ir-check ir-draft ir-approve ir-orders
+# every cmd/*.c is a program
+PROGS   = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
 LIBSRC  = $(wildcard lib/*.c)
 LIBOBJ  = $(LIBSRC:.c=.o)
 BINS    = $(PROGS:%=bin/%)
