@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 
 #include <openssl/sha.h>
 
@@ -31,6 +32,16 @@ atoi_bounded(const char *s)
 	long v = strtol(s, &end, 10);
 
 	return end == s || *end != '\0' || v < 0 || v > 20 ? -1 : (int)v;
+}
+
+/* IR_HTTP_TIMEOUT_MS: whole milliseconds, 1 to 600000; else the default. */
+static long
+timeout_ms(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	return end == s || *end != '\0' || v < 1 || v > 600000 ? 0 : v;
 }
 
 static const char *
@@ -149,10 +160,50 @@ sha256_hex(const char *p, size_t n, char out[65])
 	out[64] = '\0';
 }
 
+static int request(const struct aws_service *, const char *,
+    const char *, const char *const *, const char *, size_t, void *, int,
+    struct http_resp *, struct aws_error *);
+
 int
 aws_request(const struct aws_service *svc, const char *method,
     const char *path, const char *const *headers, const char *body,
     size_t len, void *sink, struct http_resp *resp, struct aws_error *e)
+{
+	return request(svc, method, path, headers, body, len, sink, 0, resp,
+	    e);
+}
+
+int
+aws_request_once(const struct aws_service *svc, const char *method,
+    const char *path, const char *const *headers, const char *body,
+    size_t len, struct http_resp *resp, struct aws_error *e)
+{
+	return request(svc, method, path, headers, body, len, NULL, 1, resp,
+	    e);
+}
+
+int
+aws_exit_status(const struct aws_error *e)
+{
+	if (e->transient)
+		return EX_TEMPFAIL;
+	if (e->status == 401 || e->status == 403 ||
+	    strstr(e->code, "AccessDenied") != NULL ||
+	    strstr(e->code, "UnrecognizedClient") != NULL ||
+	    strstr(e->code, "InvalidSignature") != NULL ||
+	    strstr(e->code, "SignatureDoesNotMatch") != NULL ||
+	    strstr(e->code, "InvalidAccessKeyId") != NULL)
+		return EX_NOPERM;
+	if (e->status == 404)
+		return EX_NOINPUT;
+	return EX_UNAVAILABLE;
+}
+
+static int
+request(const struct aws_service *svc, const char *method,
+    const char *path, const char *const *headers, const char *body,
+    size_t len, void *sink, int once, struct http_resp *resp,
+    struct aws_error *e)
 {
 	struct http_req q;
 	const char *hdr[40];
@@ -199,16 +250,20 @@ aws_request(const struct aws_service *svc, const char *method,
 	q.aws_sigv4 = sig;
 	q.userpwd = userpwd;
 	q.retries = retries ? atoi_bounded(retries) : -1;
-	q.timeout_ms = timeout ? strtol(timeout, NULL, 10) : 0;
+	q.timeout_ms = timeout ? timeout_ms(timeout) : 0;
 	q.retryable = throttled;
 	q.sink = sink;
+	q.once = once;
 	rc = http_do(&q, resp);
 	/* the keys are in userpwd: wipe it */
 	memset(userpwd, 0, sizeof(userpwd));
 	if (rc == -1) {
 		e->status = 0;
-		e->transient = 1;
-		snprintf(e->code, sizeof(e->code), "ConnectionFailed");
+		/* a timeout may pass; a refused connection is a service down */
+		e->transient = resp->timed_out;
+		e->unknown = once && resp->connected;
+		snprintf(e->code, sizeof(e->code), "%s", resp->timed_out ?
+		    "Timeout" : "ConnectionFailed");
 		snprintf(e->message, sizeof(e->message), "cannot reach %s: %s",
 		    base, resp->err);
 		return -1;
@@ -218,6 +273,7 @@ aws_request(const struct aws_service *svc, const char *method,
 		parse_error(resp->body.p, resp->body.len, e);
 		e->transient = resp->status == 429 || resp->status >= 500 ||
 		    throttled(resp->status, resp->body.p, resp->body.len);
+		e->unknown = once && resp->status >= 500;
 		if (e->code[0] == '\0')
 			snprintf(e->code, sizeof(e->code), "HTTP%ld",
 			    resp->status);

@@ -40,6 +40,8 @@ struct aws_error {
 	char	 code[96];		/* "ConditionalCheckFailedException" */
 	char	 message[384];		/* for people */
 	int	 transient;		/* throttled, 5xx, timeout: retry later */
+	int	 unknown;		/* a once-only request may have been
+					   done (timeout, 5xx) */
 };
 
 /* 0, or -1 with err (no credentials, no region). */
@@ -57,6 +59,18 @@ int	aws_request(const struct aws_service *, const char *method,
 	    const char *path, const char *const *headers, const char *body,
 	    size_t len, void *sink, struct http_resp *resp,
 	    struct aws_error *e);
+
+/* The same, for a request that must not be repeated when its outcome is
+ * unknown (sending an email): see http_req.once. */
+int	aws_request_once(const struct aws_service *, const char *method,
+	    const char *path, const char *const *headers, const char *body,
+	    size_t len, struct http_resp *resp, struct aws_error *e);
+/*
+ * The exit status (sysexits) for a failed call: 69 unreachable or
+ * refused, 75 throttled or timed out (retry later), 77 denied, 66 not
+ * found.
+ */
+int	aws_exit_status(const struct aws_error *);
 
 /*
  * The JSON protocols (DynamoDB, Secrets Manager, SSM, EventBridge: POST /,

@@ -18,16 +18,6 @@ static const struct {
 	{ "IR_GOOGLE_SA", "drive/sa" },
 };
 
-static int
-status_of(const struct aws_error *e)
-{
-	if (e->status == 0)
-		return EX_UNAVAILABLE;
-	if (e->status == 400 && strstr(e->code, "AccessDenied") != NULL)
-		return EX_NOPERM;
-	return e->transient ? EX_TEMPFAIL : EX_UNAVAILABLE;
-}
-
 /* "/ir/config/quiet_hours" under "/ir/config/" -> "IR_QUIET_HOURS". */
 static int
 param_key(const char *name, const char *path, char *key, size_t keysz)
@@ -74,7 +64,7 @@ load_parameters(struct config *c, const char *path, int *status, char *err,
 			json_decref(req);
 			snprintf(err, errsz, "Parameter Store %s: %s", path,
 			    e.message);
-			*status = status_of(&e);
+			*status = aws_exit_status(&e);
 			return -1;
 		}
 		json_decref(req);
@@ -121,7 +111,7 @@ load_secrets(struct config *c, const char *prefix, int *status, char *err,
 			/* the message names the secret, never its value */
 			snprintf(err, errsz, "Secrets Manager %s: %s", id,
 			    e.message);
-			*status = status_of(&e);
+			*status = aws_exit_status(&e);
 			return -1;
 		}
 		json_decref(req);

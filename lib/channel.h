@@ -28,7 +28,10 @@ enum channel_result {
 	CHANNEL_SENT = 0,
 	CHANNEL_ALREADY = 1,
 	CHANNEL_ERR = -1,		/* will not work as is: see *_error() */
-	CHANNEL_UNAVAILABLE = -2	/* try again later */
+	CHANNEL_UNAVAILABLE = -2,	/* not sent; try again later */
+	CHANNEL_UNKNOWN = -3		/* may have been sent (a timeout or a
+					   5xx after the message went out):
+					   never send it again on its own */
 };
 
 /* The longest id, in bytes; a buffer for an id is CHANNEL_ID_MAX + 1. */

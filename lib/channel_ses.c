@@ -21,11 +21,12 @@
  * 40 MB for the encoded data (SES counts the message after base64
  * encoding; v1 would be 10 MB) and 50 recipients.
  *
- * ref is the SES MessageId. Throttling (a 400 whose code says so, 429)
- * and 5xx are retried by aws.c/http.c; still failing, or a timeout, they
- * are CHANNEL_UNAVAILABLE. A server that cannot be reached at all, and
- * every other refusal (an unverified address, bad credentials, a
- * malformed message), are CHANNEL_ERR.
+ * ref is the SES MessageId. The send is never repeated when its outcome
+ * is unknown (aws_request_once): throttling (a 400 whose code says so,
+ * 429) is retried and, still failing, is CHANNEL_UNAVAILABLE (not sent);
+ * a timeout or a 5xx is CHANNEL_UNKNOWN (it may have been sent). A server
+ * that cannot be reached at all, and every other refusal (an unverified
+ * address, bad credentials, a malformed message), are CHANNEL_ERR.
  *
  * Idempotency: SES has no idempotency key, so a second call with the same
  * id sends a second email. The caller's state keeps a retry from getting
@@ -36,7 +37,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 #include <openssl/evp.h>
 
@@ -193,14 +193,6 @@ out:
 	return rc;
 }
 
-/* Whether an AWS transport failure was a timeout (the send may be done). */
-static int
-timed_out(const struct aws_error *e)
-{
-	return strstr(e->message, curl_easy_strerror(
-	    CURLE_OPERATION_TIMEDOUT)) != NULL;
-}
-
 /* Sends the raw message; ref receives the SES MessageId. */
 static int
 ses_send(void *be, const char *id, const char *from,
@@ -223,14 +215,23 @@ ses_send(void *be, const char *id, const char *from,
 		buf_free(&body);
 		return CHANNEL_ERR;
 	}
-	rc = aws_request(&aws_ses, "POST", "/v2/email/outbound-emails", hdr,
-	    body.p, body.len, NULL, &resp, &e);
+	/* once: a timeout or a 5xx is not repeated (SES may have sent it) */
+	rc = aws_request_once(&aws_ses, "POST", "/v2/email/outbound-emails",
+	    hdr, body.p, body.len, &resp, &e);
 	buf_free(&body);
 	if (rc == -1) {
-		snprintf(s->err, sizeof(s->err), "ses: %s", e.message);
+		snprintf(s->err, sizeof(s->err), "ses: %s%s", e.message,
+		    e.unknown ? " (the message may have been sent)" : "");
 		http_resp_free(&resp);
-		return strcmp(e.code, "ConnectionFailed") == 0 &&
-		    timed_out(&e) ? CHANNEL_UNAVAILABLE : CHANNEL_ERR;
+		return e.unknown ? CHANNEL_UNKNOWN : e.transient ?
+		    CHANNEL_UNAVAILABLE : CHANNEL_ERR;
+	}
+	if (e.unknown) {
+		snprintf(s->err, sizeof(s->err), "ses: SES failed with HTTP %ld "
+		    "(%s) after taking message %s: it may have been sent",
+		    resp.status, e.code, id);
+		http_resp_free(&resp);
+		return CHANNEL_UNKNOWN;
 	}
 	if (resp.status < 200 || resp.status >= 300) {
 		if (e.transient)

@@ -31,8 +31,9 @@
  * retry from sending twice; a second call with the same id sends again.
  *
  * Results: a refused or unresolvable server, a refused login, a refused
- * sender or recipient (5xx) are CHANNEL_ERR; a timeout, a dropped
- * connection or a 4xx ("try later") reply are CHANNEL_UNAVAILABLE.
+ * sender or recipient (5xx) are CHANNEL_ERR; a 4xx ("try later") reply
+ * is CHANNEL_UNAVAILABLE; a timeout or a dropped connection, after which
+ * the message may have been taken, is CHANNEL_UNKNOWN.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -444,13 +445,13 @@ smtp_fail(struct smtp *s, CURLcode rc, long code, const char *detail)
 	case CURLE_OPERATION_TIMEDOUT:
 		why = "the mail server timed out; the message may or may not "
 		    "have been taken";
-		res = CHANNEL_UNAVAILABLE;
+		res = CHANNEL_UNKNOWN;
 		break;
 	case CURLE_SEND_ERROR:
 	case CURLE_RECV_ERROR:
 	case CURLE_GOT_NOTHING:
 		why = "the connection to the mail server broke off";
-		res = CHANNEL_UNAVAILABLE;
+		res = CHANNEL_UNKNOWN;
 		break;
 	default:
 		why = "the mail server did not take the message";

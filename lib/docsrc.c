@@ -67,21 +67,6 @@ s3_parse(const char *uri, struct buf *path, char *version, size_t vsz,
 	return 0;
 }
 
-/* The exit status for a failed AWS call. */
-static int
-aws_status(const struct aws_error *e)
-{
-	if (e->status == 0)
-		return EX_UNAVAILABLE;
-	if (e->transient)
-		return EX_TEMPFAIL;
-	if (e->status == 404)
-		return EX_NOINPUT;
-	if (e->status == 403 || e->status == 401)
-		return EX_NOPERM;
-	return EX_UNAVAILABLE;
-}
-
 static FILE *
 s3_open(const char *uri, struct docsrc_info *info, int *status, char *err,
     size_t errsz)
@@ -113,7 +98,7 @@ s3_open(const char *uri, struct docsrc_info *info, int *status, char *err,
 		snprintf(err, errsz, "%s: %s%s%s", uri, e.status == 404 ?
 		    "no such document" : e.message, e.code[0] ? " " : "",
 		    e.code[0] && e.status != 404 ? e.code : "");
-		*status = aws_status(&e);
+		*status = aws_exit_status(&e);
 		http_resp_free(&r);
 		buf_free(&path);
 		fclose(fp);
@@ -255,7 +240,7 @@ s3_mirror(FILE *fp, const char *dest, int *status, char *err, size_t errsz)
 	if (aws_request(&aws_s3, "HEAD", path.p, NULL, NULL, 0, NULL, &r,
 	    &e) == -1) {
 		snprintf(err, errsz, "%s: %s", dest, e.message);
-		*status = aws_status(&e);
+		*status = aws_exit_status(&e);
 		http_resp_free(&r);
 		goto out;
 	}
@@ -276,7 +261,7 @@ s3_mirror(FILE *fp, const char *dest, int *status, char *err, size_t errsz)
 	    body.len, NULL, &r, &e) == -1 || r.status != 200) {
 		snprintf(err, errsz, "%s: cannot write the mirror: %s", dest,
 		    e.message);
-		*status = aws_status(&e);
+		*status = aws_exit_status(&e);
 		http_resp_free(&r);
 		goto out;
 	}
@@ -458,7 +443,7 @@ docsrc_versions(const char *uri, int (*fn)(void *, const char *,
 	    &e) == -1 || r.status != 200) {
 		snprintf(err, errsz, "%s: cannot list versions: %s", uri,
 		    e.message);
-		*status = aws_status(&e);
+		*status = aws_exit_status(&e);
 		goto out;
 	}
 	v.fn = fn;

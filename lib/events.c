@@ -57,14 +57,6 @@ events_requests(const struct events_batch *b)
 	return b->requests;
 }
 
-static int
-status_of(const struct aws_error *e)
-{
-	if (e->status == 0)
-		return EX_UNAVAILABLE;
-	return e->transient ? EX_TEMPFAIL : EX_UNAVAILABLE;
-}
-
 /*
  * One PutEvents for the batch; entries EventBridge reports as failed
  * (throttled inside the batch) are sent again, up to three rounds.
@@ -92,7 +84,7 @@ events_flush(struct events_batch *b, int *status, char *err, size_t errsz)
 			json_decref(req);
 			snprintf(err, errsz, "EventBridge: %s%s%s", e.message,
 			    e.code[0] ? " " : "", e.code);
-			*status = status_of(&e);
+			*status = aws_exit_status(&e);
 			return -1;
 		}
 		json_decref(req);
@@ -189,7 +181,7 @@ events_schedule_at(const char *name, time_t when, const char *tz,
 		return 0;
 	snprintf(err, errsz, "EventBridge Scheduler: %s%s%s", e.message,
 	    e.code[0] ? " " : "", e.code);
-	*status = status_of(&e);
+	*status = aws_exit_status(&e);
 	return -1;
 }
 

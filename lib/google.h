@@ -70,10 +70,10 @@ int	google_sheet_write(const char *sheet_id, const char *range_a1,
  * - unchanged: returns NULL with *status 0 and info->unchanged 1 (nothing
  *   to do; err says so, for a log line);
  * - changed or never synced: exports the first sheet as CSV into an
- *   unlinked temporary file, then saves the new modifiedTime (atomically,
- *   only after the export succeeded), and returns the file rewound, with
- *   *status 0, info->unchanged 0 and info->version the modifiedTime. The
- *   caller fcloses it;
+ *   unlinked temporary file and returns it rewound, with *status 0,
+ *   info->unchanged 0 and info->version the modifiedTime. The caller
+ *   fcloses it, and once it has used the export (ir-sync: the records
+ *   are out) calls google_docsrc_commit to save the modifiedTime;
  * - failure: NULL with *status the exit status (see above) and err.
  * modifiedTime is read before the export, so an edit made during the
  * export is exported again next time, never missed. info may be NULL.

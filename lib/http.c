@@ -249,6 +249,9 @@ attempt(CURL *c, const struct http_req *q, struct http_resp *r)
 		    "%ld bytes", (long)HTTP_MAX_BODY);
 		return -2;
 	}
+	r->timed_out = rc == CURLE_OPERATION_TIMEDOUT;
+	r->connected = rc != CURLE_COULDNT_CONNECT &&
+	    rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_COULDNT_RESOLVE_PROXY;
 	if (rc != CURLE_OK) {
 		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(rc));
 		ret = rc == CURLE_OUT_OF_MEMORY || rc == CURLE_URL_MALFORMAT ||
@@ -279,6 +282,10 @@ http_do(const struct http_req *q, struct http_resp *r)
 		if (rc == 0 && r->status != 429 && r->status < 500 &&
 		    (q->retryable == NULL || !q->retryable(r->status,
 		    r->body.p, r->body.len)))
+			break;
+		/* the outcome of a once-only request is unknown: stop */
+		if (q->once && ((rc == -1 && r->connected) || (rc == 0 &&
+		    r->status >= 500)))
 			break;
 		if (n >= max)
 			break;

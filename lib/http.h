@@ -41,6 +41,12 @@ struct http_req {
 			    size_t len);
 	/* Write the body to this file instead of memory (downloads). */
 	void		*sink;		/* FILE *, or NULL */
+	/*
+	 * Not safe to repeat (sending an email): retry only when the request
+	 * surely was not processed (no connection, 429, the retryable rule),
+	 * never after a timeout or a 5xx, whose outcome is unknown.
+	 */
+	int		 once;
 };
 
 struct http_resp {
@@ -48,6 +54,8 @@ struct http_resp {
 	struct buf	 body;
 	struct buf	 headers;	/* raw "Name: value\r\n" lines */
 	int		 attempts;
+	int		 timed_out;	/* the last failure was a timeout */
+	int		 connected;	/* the last attempt reached the server */
 	char		 err[256];	/* transport failure, for people */
 };
 

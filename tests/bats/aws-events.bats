@@ -73,7 +73,7 @@ events_of() {
 	fake_fail '{"path_prefix":"/","delay_ms":3000,"count":2}'
 	IR_HTTP_TIMEOUT_MS=500 IR_HTTP_RETRIES=1 run --separate-stderr sh -c \
 		"ir-sync '$FIX/examples.csv' | ir-check --emit eventbridge"
-	[ "$status" -eq 69 ]
+	[ "$status" -eq 75 ]
 	[[ "$stderr" == *"imeout"* || "$stderr" == *"timed out"* ]]
 }
 
