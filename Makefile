@@ -82,3 +82,74 @@ install: all
 	install -m 644 man/*.1 $(DESTDIR)$(PREFIX)/share/man/man1
 	-install -m 644 man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5
 	-install -m 644 man/*.7 $(DESTDIR)$(PREFIX)/share/man/man7
+
+# Fuzzing (issue 5). Every tests/fuzz/fuzz_<name>.c is a libFuzzer target,
+# built with clang, ASan and UBSan against lib/*.c compiled for it into
+# tests/fuzz/bin/ (the normal objects are not touched). `make fuzz` fuzzes
+# each target for FUZZ_SECONDS on a copy of tests/fuzz/corpus/<name>/;
+# `make fuzz-regress` (CI) runs every committed input once, then fuzzes
+# each target for FUZZ_SECONDS (5 there). scripts/fuzz prints the figures.
+FUZZ_CC      ?= clang
+FUZZ_SECONDS ?= 60
+FUZZ_DIR      = tests/fuzz/bin
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-DIR_VERSION='"$(VERSION)"' -Ilib $(WARN) -Wno-unknown-warning-option \
+	-g -O1 -fno-omit-frame-pointer $(FUZZ_SAN) $(PKG_CFLAGS)
+FUZZ_SRC      = $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS     = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_LIBOBJ   = $(LIBSRC:lib/%.c=$(FUZZ_DIR)/lib/%.o)
+
+.PHONY: fuzz fuzz-regress fuzz-build fuzz-clean
+
+$(FUZZ_DIR)/lib/%.o: lib/%.c $(wildcard lib/*.h)
+	@mkdir -p $(FUZZ_DIR)/lib
+	@echo "fuzz cc $<"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c -o $@ $<
+
+$(FUZZ_DIR)/libir.a: $(FUZZ_LIBOBJ)
+	@rm -f $@
+	@$(AR) rcs $@ $(FUZZ_LIBOBJ)
+
+$(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libir.a
+	@echo "fuzz ld $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< \
+		$(FUZZ_DIR)/libir.a $(LDLIBS)
+
+fuzz-build: $(FUZZ_BINS)
+
+fuzz: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz -t $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-regress: FUZZ_SECONDS = 5
+fuzz-regress: deps
+	@$(MAKE) --no-print-directory fuzz-build
+	@scripts/fuzz -r -t $(FUZZ_SECONDS) $(FUZZ_BINS)
+
+fuzz-clean:
+	rm -rf $(FUZZ_DIR)
+
+# Benchmark (issue 5): `make bench` builds the generator and the ceilings
+# into bench/out/bin/ and runs bench/run, which writes bench/results.md.
+# BENCH_RUNS (3) runs per figure; BENCH_QUICK=1 for 100k rows only.
+BENCH_BIN    = bench/out/bin
+BENCH_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -O2 \
+	$(WARN) -Werror
+
+.PHONY: bench
+
+$(BENCH_BIN)/gen: bench/gen.c
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/gen.c
+
+$(BENCH_BIN)/csvparse: bench/csvparse.c
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(BENCH_CFLAGS) -o $@ bench/csvparse.c -lcsv
+
+$(BENCH_BIN)/jsonscan: bench/jsonscan.c lib/libir.a
+	@mkdir -p $(BENCH_BIN)
+	$(CC) $(ALL_CFLAGS) -Werror -o $@ bench/jsonscan.c lib/libir.a $(LDLIBS)
+
+bench: all $(BENCH_BIN)/gen $(BENCH_BIN)/csvparse $(BENCH_BIN)/jsonscan
+	@bench/run

@@ -31,12 +31,10 @@
 #define BATCH	100
 
 struct pending {
-	char	*line;
-	size_t	 len;
+	size_t	 off, len;	/* of its line in the batch's lines */
 	int	 is_item;
 	char	 item_id[STORE_ID_MAX];
 	struct reorder_item it;
-	char	 where[300];
 };
 
 struct check {
@@ -48,6 +46,7 @@ struct check {
 	char		 now[CLOCK_TIME_LEN];
 	struct pending	 batch[BATCH];
 	size_t		 n;
+	struct buf	 lines;		/* the batch's lines, in one */
 	struct rec	 rec;
 	struct buf	 out;
 	int		 status;
@@ -148,7 +147,7 @@ decide(struct check *c, struct pending *p, const struct store_item_state *st,
 		    st->order_id, st->order_id);
 	if (!c->all && move != MOVE_REORDER && move != MOVE_URGENT)
 		return;
-	if (rec_parse(&c->rec, p->line, p->len) == -1)
+	if (rec_parse(&c->rec, c->lines.p + p->off, p->len) == -1)
 		return;		/* parsed once already: cannot happen */
 	reorder_reason(&p->it, point, c->margin, move, reason, sizeof(reason));
 	buf_reset(&c->out);
@@ -206,7 +205,7 @@ flush_batch(struct check *c)
 		if (p->is_item)
 			decide(c, p, &st[k++], &notes[nn++]);
 		else
-			fwrite(p->line, 1, p->len, stdout);
+			fwrite(c->lines.p + p->off, 1, p->len, stdout);
 	}
 	if (!c->dry_run && nn > 0 &&
 	    (rc = store_note_moves(c->store, notes, nn)) != STORE_OK) {
@@ -214,8 +213,7 @@ flush_batch(struct check *c)
 		    store_error(c->store));
 		return cli_store_status(rc);
 	}
-	for (i = 0; i < c->n; i++)
-		free(c->batch[i].line);
+	buf_reset(&c->lines);
 	c->n = 0;
 	return 0;
 }
@@ -226,33 +224,35 @@ take(struct check *c, const char *source, const char *line, size_t len,
     unsigned long lineno)
 {
 	struct pending *p = &c->batch[c->n];
-	char err[256];
+	char err[256], where[300];
 	int rc;
 
-	snprintf(p->where, sizeof(p->where), "%s:%lu", source, lineno);
 	if (rec_parse(&c->rec, line, len) == -1) {
-		log_error(p->where, "%s", c->rec.err);
+		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
+		log_error(where, "%s", c->rec.err);
 		c->status = EX_DATAERR;
 		return 0;
 	}
 	if (rec_get(&c->rec, "type") == NULL) {
-		log_error(p->where, "record has no \"type\"");
+		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
+		log_error(where, "record has no \"type\"");
 		c->status = EX_DATAERR;
 		return 0;
 	}
 	p->is_item = rec_is(&c->rec, "item");
 	if (p->is_item && parse_item(c, &c->rec, p, err, sizeof(err)) == -1) {
-		log_error(p->where, "%s", err);
+		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
+		log_error(where, "%s", err);
 		c->status = EX_DATAERR;
 		return 0;
 	}
-	if ((p->line = malloc(len + 2)) == NULL) {
+	/* The batch's lines share one buffer: no allocation per record. */
+	p->off = c->lines.len;
+	if (buf_add(&c->lines, line, len) == -1 ||
+	    buf_addc(&c->lines, '\n') == -1) {
 		log_error(NULL, "out of memory");
 		return EX_OSERR;
 	}
-	memcpy(p->line, line, len);
-	p->line[len] = '\n';
-	p->line[len + 1] = '\0';
 	p->len = len + 1;
 	if (++c->n == BATCH && (rc = flush_batch(c)) != 0)
 		return rc;
@@ -395,8 +395,7 @@ main(int argc, char *argv[])
 		    store_round_trips(c->store));
 	store_close(c->store);
 out:
-	for (i = 0; i < (int)c->n; i++)
-		free(c->batch[i].line);
+	buf_free(&c->lines);
 	buf_free(&c->out);
 	events_batch_free(c->emit);
 	rc = cli_exit(cli_worst(rc, c->status));

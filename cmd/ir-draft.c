@@ -11,6 +11,12 @@
  * on a quiet day the move is kept in the store instead and a "deferred"
  * record says until when; --due sends those whose time has come.
  *
+ * With IR_PUBLIC_URL and IR_LINK_KEY set, the owner's email carries signed
+ * Approve / Edit / Skip links to IR_PUBLIC_URL/a/TOKEN (ir-approve --http
+ * answers them), valid for LINK_DAYS days; without them it names the
+ * ir-approve commands instead. A token is never logged or written to a
+ * record.
+ *
  * Order of side effects, and why a crash between any two is safe: the
  * order id is deterministic (item and draft date) and the owner message is
  * idempotent by it, so a re-run after a crash re-delivers nothing and then
@@ -35,7 +41,10 @@
 #include "log.h"
 #include "ndjson.h"
 #include "reorder.h"
+#include "sig.h"
 #include "store.h"
+
+#define LINK_DAYS	7	/* how long the email's links work */
 
 struct draft {
 	struct config	*cfg;
@@ -49,6 +58,9 @@ struct draft {
 	struct quiet	 quiet;
 	const char	*fallback;
 	const char	*channel;
+	char		*link_base;	/* IR_PUBLIC_URL without a trailing
+					   '/', or NULL: no links (owned) */
+	const char	*link_key;	/* IR_LINK_KEY */
 	time_t		 now;
 	struct rec	 rec;
 	struct buf	 out, tmp, msg_eml, msg_json, text;
@@ -139,6 +151,33 @@ read_item(struct draft *d, const struct rec *r, struct item *x, char *err,
 	return 0;
 }
 
+/*
+ * The three signed links of a draft: IR_PUBLIC_URL/a/TOKEN for approve,
+ * edit and skip, each token naming the order, the action and the expiry
+ * (now + LINK_DAYS), signed with IR_LINK_KEY. until gets the expiry for
+ * people, in the shop's time zone. 0, or -1 on ENOMEM.
+ */
+static int
+make_links(struct draft *d, const char *oid, struct buf links[3],
+    char *until, size_t untilsz)
+{
+	static const char *const acts[3] = { "approve", "edit", "skip" };
+	time_t expiry = d->now + (time_t)LINK_DAYS * 86400;
+	struct tm tm;
+	char when[32];
+	int i;
+
+	for (i = 0; i < 3; i++)
+		if (buf_addf(&links[i], "%s/a/", d->link_base) == -1 ||
+		    sig_link_make(d->link_key, oid, acts[i], expiry,
+		    &links[i]) == -1)
+			return -1;
+	localtime_r(&expiry, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	snprintf(until, untilsz, "%s (%s)", when, clock_tz());
+	return 0;
+}
+
 /* The order id: deterministic per item and draft date (rules.md). */
 static void
 order_id(const char *item_id, const char *date, char *dst, size_t dstsz)
@@ -149,6 +188,36 @@ order_id(const char *item_id, const char *date, char *dst, size_t dstsz)
 	channel_safe_id(item_id, safe, sizeof(safe));
 	snprintf(dst, dstsz, "%s-%.4s%.2s%.2s", safe, date, date + 5,
 	    date + 8);
+}
+
+/*
+ * The links are made when both IR_PUBLIC_URL and IR_LINK_KEY are set.
+ * Returns 0, or EX_CONFIG after saying what is wrong with the URL.
+ */
+static int
+link_setup(struct draft *d)
+{
+	const char *url = config_get(d->cfg, "IR_PUBLIC_URL");
+	size_t n;
+
+	d->link_key = config_get(d->cfg, "IR_LINK_KEY");
+	if (url == NULL || d->link_key == NULL)
+		return 0;
+	if ((strncmp(url, "https://", 8) != 0 &&
+	    strncmp(url, "http://", 7) != 0) || strpbrk(url, " \t\r\n<>\"") !=
+	    NULL || strlen(url) > 1000) {
+		log_error(NULL, "IR_PUBLIC_URL (%s): must be the https:// "
+		    "address where ir-serve or the approve Function URL "
+		    "answers, such as https://shop.example.com",
+		    config_origin(d->cfg, "IR_PUBLIC_URL"));
+		return EX_CONFIG;
+	}
+	if ((d->link_base = strdup(url)) == NULL)
+		return EX_OSERR;
+	n = strlen(d->link_base);
+	while (n > 0 && d->link_base[n - 1] == '/')
+		d->link_base[--n] = '\0';
+	return 0;
 }
 
 static void
@@ -188,6 +257,8 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 	char err[512], today[CLOCK_DATE_LEN], expected[CLOCK_DATE_LEN];
 	char oid[STORE_ID_MAX], msgid[STORE_ID_MAX], ref[1024];
 	char drafted[CLOCK_TIME_LEN], qtys[32], approve[STORE_ID_MAX + 40];
+	char links_until[64];
+	struct buf links[3] = { { 0 }, { 0 }, { 0 } };
 	int fallback = 0, rc, k;
 
 	if (rec_parse(&d->rec, line, len) == -1 || read_item(d, &d->rec, &x,
@@ -372,6 +443,15 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 			    "(built-in)");
 		snprintf(approve, sizeof(approve), "ir-approve --approve %s",
 		    oid);
+		if (d->link_base != NULL && make_links(d, oid, links,
+		    links_until, sizeof(links_until)) == -1) {
+			buf_free(&tmpl);
+			buf_free(&po);
+			log_error(where, "%s: cannot make the approval links",
+			    x.item_id);
+			rc = EX_SOFTWARE;
+			goto free_links;
+		}
 		memset(&cd, 0, sizeof(cd));
 		cd.order_id = oid;
 		cd.item_id = x.item_id;
@@ -390,6 +470,12 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 		cd.from = config_get(d->cfg, "IR_FROM");
 		cd.owner_email = config_get(d->cfg, "IR_OWNER_EMAIL");
 		cd.approve_cmd = approve;
+		if (d->link_base != NULL) {
+			cd.approve_url = links[0].p;
+			cd.edit_url = links[1].p;
+			cd.skip_url = links[2].p;
+			cd.links_until = links_until;
+		}
 		cd.date = d->now;
 		buf_reset(&d->msg_eml);
 		buf_reset(&d->msg_json);
@@ -400,8 +486,14 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 		if (rc) {
 			log_error(where, "%s: cannot format the draft",
 			    x.item_id);
-			return EX_SOFTWARE;
+			rc = EX_SOFTWARE;
 		}
+free_links:
+		/* the tokens go no further than the email */
+		for (k = 0; k < 3; k++)
+			buf_free(&links[k]);
+		if (rc)
+			return rc;
 	}
 	if (d->dry_run) {
 		recw_str(&d->out, "drafted_at", drafted);
@@ -421,11 +513,14 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 	m.eml = d->msg_eml.p;
 	m.eml_len = d->msg_eml.len;
 	rc = notify_send(d->notify, &m, ref, sizeof(ref));
-	if (rc == CHANNEL_ERR || rc == CHANNEL_UNAVAILABLE) {
+	if (rc < 0) {
+		/* CHANNEL_UNKNOWN: it may have arrived; the re-run decides
+		 * (Slack and the outbox find it by id, an email may repeat
+		 * with the same Message-ID) */
 		log_error(where, "%s: the draft could not be sent to the "
-		    "owner: %s; no order written", x.item_id,
-		    notify_error(d->notify));
-		return rc == CHANNEL_UNAVAILABLE ? EX_TEMPFAIL : EX_UNAVAILABLE;
+		    "owner: %s; no order written, run again later",
+		    x.item_id, notify_error(d->notify));
+		return rc == CHANNEL_ERR ? EX_UNAVAILABLE : EX_TEMPFAIL;
 	}
 	cli_fault(d->cfg, "draft-delivered");
 	recw_str(&d->out, "message_ref", ref);
@@ -462,8 +557,9 @@ draft_one(struct draft *d, const char *where, const char *line, size_t len,
 		    "sent twice)", x.item_id, store_error(d->store));
 		return cli_store_status(rc);
 	}
-	if (from_due)
-		store_undefer(d->store, x.item_id);
+	/* whichever way the draft came (--due, a Scheduler invocation, the
+	 * next daily run), a deferral kept for the item is done with */
+	store_undefer(d->store, x.item_id);
 	recw_end(&d->out);
 	fwrite(d->out.p, 1, d->out.len, stdout);
 	d->drafted++;
@@ -629,7 +725,17 @@ main(int argc, char *argv[])
 		rc = EX_CONFIG;
 		goto out;
 	}
+	if (config_get(d->cfg, "IR_SCHEDULER_TARGET_ARN") != NULL &&
+	    config_get(d->cfg, "IR_SCHEDULER_ROLE_ARN") == NULL) {
+		log_error(NULL, "IR_SCHEDULER_TARGET_ARN is set but "
+		    "IR_SCHEDULER_ROLE_ARN is not: the schedule needs the role "
+		    "that may invoke the target");
+		rc = EX_CONFIG;
+		goto out;
+	}
 	d->fallback = config_get(d->cfg, "IR_FALLBACK_SUPPLIER");
+	if ((rc = link_setup(d)) != 0)
+		goto out;
 	d->docs = docs_new();
 	if ((v = config_get(d->cfg, "IR_SUPPLIERS")) != NULL) {
 		if ((rc = cli_load_doc(d->docs, v, 1)) != 0)
@@ -655,11 +761,12 @@ main(int argc, char *argv[])
 	if (due) {
 		struct due_ctx dc = { d, 0 };
 
-		if (store_due(d->store, d->now, due_one, &dc) == STORE_ERR &&
-		    dc.rc == 0) {
+		int src = store_due(d->store, d->now, due_one, &dc);
+
+		if (src != STORE_OK && dc.rc == 0) {
 			log_error(NULL, "cannot read deferred drafts: %s",
 			    store_error(d->store));
-			rc = EX_UNAVAILABLE;
+			rc = cli_store_status(src);
 		} else
 			rc = dc.rc;
 	} else if (optind == argc)
@@ -675,6 +782,7 @@ out:
 	buf_free(&d->msg_eml);
 	buf_free(&d->msg_json);
 	buf_free(&d->text);
+	free(d->link_base);
 	rc = cli_exit(cli_worst(rc, d->status));
 	config_free(d->cfg);
 	free(d);

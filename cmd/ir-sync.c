@@ -7,9 +7,19 @@
  *   rules doc [item] > sheet column > rules doc [default] > supplier's >
  *   built-in default.
  * Writes one "item" record per good row, streaming: memory does not grow
- * with the rows (except 16 bytes per row for the duplicate check). Columns
- * it does not know pass through as strings. A bad row is reported with its
- * line and reason and skipped; the exit status is then 65.
+ * with the rows. Columns it does not know pass through as strings. A bad
+ * row is reported with its line and reason and skipped; the exit status is
+ * then 65.
+ *
+ * Duplicate item ids are found exactly in bounded memory (lib/idset.h): the
+ * first 32768 ids from memory, the rest with a Bloom filter and an on-disk
+ * log of ids. A row whose id the filter may have seen holds back its record
+ * and the ones after it (in a temporary file, in order) until a read of the
+ * log settles it, so output keeps the sheet's order. Rejected: a constant
+ * 64-bit hash set (8-16 bytes a row: 160 MB at 10M rows) and any
+ * probabilistic answer (a false "duplicate" would drop a good row).
+ * The record path allocates nothing per row and formats messages only
+ * when it prints one.
  * --mirror DEST copies the source to DEST only when its content changed.
  */
 #include <errno.h>
@@ -31,6 +41,7 @@
 #include "dec.h"
 #include "docs.h"
 #include "docsrc.h"
+#include "idset.h"
 #include "jsonw.h"
 #include "log.h"
 #include "ndjson.h"
@@ -69,11 +80,6 @@ static const char *const reserved[] = {
 	"min_order", "order_cap", "unit_cost", "move", "point", NULL
 };
 
-struct idset {			/* 64-bit hashes of item ids seen */
-	uint64_t	*slot;
-	size_t		 cap, n;
-};
-
 struct sync {
 	struct config	*cfg;
 	struct docs	*docs;
@@ -83,9 +89,11 @@ struct sync {
 	size_t		 ncols;
 	char		**header;		/* original names */
 	int		*extra;			/* 1: pass through */
+	char		 last_sup[256];		/* last supplier looked up */
+	const struct docs_supplier *last_sup_doc;
 	long long	 default_lead;
 	const char	*fallback;
-	struct idset	 ids;
+	struct idset	*ids;
 	struct buf	 out;
 	int		 status;
 	unsigned long	 rows, items;
@@ -100,48 +108,6 @@ usage(FILE *fp)
 	    "               [--suppliers FILE] [file | - | s3://B/K | "
 	    "gsheet://ID]\n"
 	    "       ir-sync --versions s3://BUCKET/KEY\n");
-}
-
-static uint64_t
-hash64(const char *s)
-{
-	uint64_t h = 1469598103934665603ULL;
-
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 1099511628211ULL;
-	return h | 1;	/* 0 marks an empty slot */
-}
-
-/* 1 if id was already seen (then nothing changes), 0 after adding it. */
-static int
-idset_add(struct idset *s, const char *id)
-{
-	uint64_t h = hash64(id);
-	size_t i;
-
-	if (s->n * 2 >= s->cap) {
-		struct idset ns = { NULL, s->cap ? s->cap * 2 : 1024, 0 };
-
-		if ((ns.slot = calloc(ns.cap, sizeof(*ns.slot))) == NULL)
-			return -1;
-		for (i = 0; i < s->cap; i++)
-			if (s->slot[i]) {
-				size_t j = s->slot[i] & (ns.cap - 1);
-
-				while (ns.slot[j])
-					j = (j + 1) & (ns.cap - 1);
-				ns.slot[j] = s->slot[i];
-				ns.n++;
-			}
-		free(s->slot);
-		*s = ns;
-	}
-	for (i = h & (s->cap - 1); s->slot[i]; i = (i + 1) & (s->cap - 1))
-		if (s->slot[i] == h)
-			return 1;
-	s->slot[i] = h;
-	s->n++;
-	return 0;
 }
 
 static int
@@ -205,53 +171,85 @@ read_header(struct sync *s, const struct csvin_row *row)
 	return missing ? -2 : 0;
 }
 
+/* The cell of column c in row (length in *n), "" when absent. */
 static const char *
-field(const struct sync *s, const struct csvin_row *row, int c)
+field(const struct sync *s, const struct csvin_row *row, int c, size_t *n)
 {
 	int i = s->col[c];
 
-	if (i < 0 || (size_t)i >= row->n)
+	if (i < 0 || (size_t)i >= row->n) {
+		*n = 0;
 		return "";
+	}
+	*n = row->len[i];
 	return row->field[i];
 }
 
-/* Trims spaces in place-free fashion: returns a copy in dst. */
+/* The cell without surrounding blanks: its start, length in *n. */
 static const char *
-trimmed(const char *v, char *dst, size_t dstsz)
+trim(const char *v, size_t *n)
 {
-	size_t n;
+	size_t len = *n;
 
-	while (*v == ' ' || *v == '\t')
+	while (len > 0 && (*v == ' ' || *v == '\t')) {
 		v++;
-	n = strlen(v);
-	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-		n--;
+		len--;
+	}
+	while (len > 0 && (v[len - 1] == ' ' || v[len - 1] == '\t'))
+		len--;
+	*n = len;
+	return v;
+}
+
+/* Copies n bytes of v into dst (dstsz > 0), cut to fit, NUL-terminated. */
+static void
+copy_cut(char *dst, size_t dstsz, const char *v, size_t n)
+{
 	if (n >= dstsz)
 		n = dstsz - 1;
 	memcpy(dst, v, n);
 	dst[n] = '\0';
-	return dst;
+}
+
+/* "source:line" for a message, built only when one is printed. */
+static const char *
+where_of(const struct sync *s, unsigned long line, char *buf, size_t sz)
+{
+	snprintf(buf, sz, "%s:%lu", s->source, line);
+	return buf;
 }
 
 /* A whole number cell: 1 set, 0 empty, -1 bad (reported). */
 static int
-cell_int(const char *where, const char *col, const char *v, long long min,
-    long long *out)
+cell_int(const struct sync *s, unsigned long line, const char *col,
+    const char *v, size_t vn, long long min, long long *out)
 {
-	char t[64];
+	char t[64], where[300];
+	const char *p;
+	size_t n = vn;
+	long long ll;
 	int64_t d;
 
-	trimmed(v, t, sizeof(t));
-	if (t[0] == '\0')
+	p = trim(v, &n);
+	if (n == 0)
 		return 0;
-	if (dec_parse(t, strlen(t), &d) == -1 || d % DEC_SCALE != 0) {
-		log_error(where, "%s: \"%.40s\" is not a whole number", col, v);
-		return -1;
+	/* The usual "12": the same answer dec_parse gives, without it. */
+	if (n < 20 && dec_parse_int(p, n, &ll) == 0 &&
+	    ll <= INT64_MAX / DEC_SCALE && ll >= -(INT64_MAX / DEC_SCALE))
+		*out = ll;
+	else {
+		copy_cut(t, sizeof(t), p, n);
+		if (dec_parse(t, strlen(t), &d) == -1 || d % DEC_SCALE != 0) {
+			log_error(where_of(s, line, where, sizeof(where)),
+			    "%s: \"%.40s\" is not a whole number", col, v);
+			return -1;
+		}
+		*out = d / DEC_SCALE;
 	}
-	*out = d / DEC_SCALE;
 	if (*out < min) {
-		log_error(where, "%s: %lld is %s", col, *out, min == 1 ?
-		    "less than 1" : "negative");
+		log_error(where_of(s, line, where, sizeof(where)),
+		    "%s: %lld is %s", col, *out, min == 1 ? "less than 1" :
+		    "negative");
 		return -1;
 	}
 	return 1;
@@ -298,89 +296,157 @@ write_num(struct buf *b, const char *key, int set, long long v)
 		recw_null(b, key);
 }
 
+/* The suppliers doc's entry for key; the last answer is kept. */
+static const struct docs_supplier *
+supplier_doc(struct sync *s, const char *key)
+{
+	if (strcmp(key, s->last_sup) != 0) {
+		copy_cut(s->last_sup, sizeof(s->last_sup), key, strlen(key));
+		s->last_sup_doc = docs_supplier(s->docs, key);
+	}
+	return s->last_sup_doc;
+}
+
+/* Writes a record out, or keeps it back while duplicates are settled. */
+static int
+emit(void *ctx, const char *rec, size_t len)
+{
+	struct sync *s = ctx;
+
+	if (fwrite(rec, 1, len, stdout) != len)
+		return EX_IOERR;
+	s->items++;
+	return 0;
+}
+
+static void
+reject_dup(void *ctx, const char *id, unsigned long line)
+{
+	struct sync *s = ctx;
+	char where[300];
+
+	log_error(where_of(s, line, where, sizeof(where)), "item_id %s "
+	    "appears earlier in the sheet; this row skipped", id);
+	s->status = EX_DATAERR;
+}
+
+/* Hands the held records out once their suspects are settled. */
+static int
+settle(struct sync *s)
+{
+	int rc;
+
+	if ((rc = idset_settle(s->ids, emit, reject_dup, s)) == -1) {
+		log_error(NULL, "duplicate check: temporary file: %s",
+		    strerror(errno));
+		return EX_IOERR;
+	}
+	return rc;
+}
+
 /* One data row: validate, merge, write. Bad rows are reported. */
 static int
 do_row(struct sync *s, const struct csvin_row *row)
 {
-	const struct docs_rules *ir, *dr;
+	const struct docs_rules *ir = NULL, *dr = NULL;
 	const struct docs_supplier *sup = NULL;
 	char where[300], id[ID_MAX + 1], t[256], supplier[256];
 	long long on_hand, lead = 0, buffer = 0, point = 0, pack = 1;
 	long long min_order = 0, cap = 0;
 	int64_t rate = 0, cost;
 	int set[NCOLS] = { 0 }, rc, bad = 0, pset, cset, unused;
-	const char *cost_text = NULL;
-	size_t i;
+	const char *v, *p, *cost_text = NULL;
+	size_t i, n, idn, cost_n = 0;
+	unsigned long line = row->line;
 
-	snprintf(where, sizeof(where), "%s:%lu", s->source, row->line);
-	trimmed(field(s, row, C_ITEM_ID), t, sizeof(t));
-	if (t[0] == '\0') {
-		log_error(where, "item_id is empty; row skipped");
+	v = field(s, row, C_ITEM_ID, &n);
+	idn = n;
+	p = trim(v, &idn);
+	if (idn == 0) {
+		log_error(where_of(s, line, where, sizeof(where)),
+		    "item_id is empty; row skipped");
 		return EX_DATAERR;
 	}
-	if (strlen(field(s, row, C_ITEM_ID)) > ID_MAX) {
-		log_error(where, "item_id is longer than %d characters; row "
-		    "skipped", ID_MAX);
+	if (n > ID_MAX) {
+		log_error(where_of(s, line, where, sizeof(where)),
+		    "item_id is longer than %d characters; row skipped",
+		    ID_MAX);
 		return EX_DATAERR;
 	}
-	snprintf(id, sizeof(id), "%s", t);
-	rc = cell_int(where, "on_hand", field(s, row, C_ON_HAND), LLONG_MIN,
-	    &on_hand);
+	copy_cut(id, sizeof(id), p, idn);
+	v = field(s, row, C_ON_HAND, &n);
+	rc = cell_int(s, line, "on_hand", v, n, LLONG_MIN, &on_hand);
 	if (rc == 0)
-		log_error(where, "%s: on_hand is empty", id);
+		log_error(where_of(s, line, where, sizeof(where)),
+		    "%s: on_hand is empty", id);
 	if (rc != 1)
 		bad = 1;
-	trimmed(field(s, row, C_RATE), t, sizeof(t));
-	if (t[0] != '\0') {
+	v = field(s, row, C_RATE, &n);
+	p = trim(v, &n);
+	if (n > 0) {
+		copy_cut(t, sizeof(t), p, n);
 		if (dec_parse(t, strlen(t), &rate) == -1) {
-			log_error(where, "rate: \"%.40s\" is not a number of "
-			    "units a day", t);
+			log_error(where_of(s, line, where, sizeof(where)),
+			    "rate: \"%.40s\" is not a number of units a day",
+			    t);
 			bad = 1;
 		} else if (rate < 0) {
-			log_error(where, "rate: %s is negative", t);
+			log_error(where_of(s, line, where, sizeof(where)),
+			    "rate: %s is negative", t);
 			bad = 1;
 		}
 	}
-	set[C_LEAD] = cell_int(where, "lead_time_days", field(s, row, C_LEAD),
-	    0, &lead);
-	set[C_BUFFER] = cell_int(where, "buffer", field(s, row, C_BUFFER), 0,
-	    &buffer);
-	set[C_POINT] = cell_int(where, "point_override", field(s, row,
-	    C_POINT), 0, &point);
-	set[C_PACK] = cell_int(where, "pack_size", field(s, row, C_PACK), 1,
-	    &pack);
-	set[C_MIN_ORDER] = cell_int(where, "min_order", field(s, row,
-	    C_MIN_ORDER), 0, &min_order);
-	set[C_CAP] = cell_int(where, "order_cap", field(s, row, C_CAP), 0,
-	    &cap);
+	v = field(s, row, C_LEAD, &n);
+	set[C_LEAD] = cell_int(s, line, "lead_time_days", v, n, 0, &lead);
+	v = field(s, row, C_BUFFER, &n);
+	set[C_BUFFER] = cell_int(s, line, "buffer", v, n, 0, &buffer);
+	v = field(s, row, C_POINT, &n);
+	set[C_POINT] = cell_int(s, line, "point_override", v, n, 0, &point);
+	v = field(s, row, C_PACK, &n);
+	set[C_PACK] = cell_int(s, line, "pack_size", v, n, 1, &pack);
+	v = field(s, row, C_MIN_ORDER, &n);
+	set[C_MIN_ORDER] = cell_int(s, line, "min_order", v, n, 0,
+	    &min_order);
+	v = field(s, row, C_CAP, &n);
+	set[C_CAP] = cell_int(s, line, "order_cap", v, n, 0, &cap);
 	for (i = 0; i < NCOLS; i++)
 		if (set[i] == -1)
 			bad = 1;
-	trimmed(field(s, row, C_UNIT_COST), t, sizeof(t));
-	if (t[0] != '\0') {
+	v = field(s, row, C_UNIT_COST, &n);
+	p = trim(v, &n);
+	if (n > 0) {
+		copy_cut(t, sizeof(t), p, n);
 		if (dec_parse(t, strlen(t), &cost) == -1 || cost < 0 ||
 		    strchr(t, 'e') || strchr(t, 'E')) {
-			log_error(where, "unit_cost: \"%.40s\" is not a price "
-			    "like 18.50", t);
+			log_error(where_of(s, line, where, sizeof(where)),
+			    "unit_cost: \"%.40s\" is not a price like 18.50",
+			    t);
 			bad = 1;
-		} else
-			cost_text = field(s, row, C_UNIT_COST);
+		} else {
+			cost_text = p;
+			cost_n = n;
+		}
 	}
 	if (bad)
 		return EX_DATAERR;
-	if ((rc = idset_add(&s->ids, id)) == 1) {
-		log_error(where, "item_id %s appears earlier in the sheet; "
-		    "this row skipped", id);
+	if ((rc = idset_add(s->ids, id, idn, line)) == IDSET_DUP) {
+		log_error(where_of(s, line, where, sizeof(where)),
+		    "item_id %s appears earlier in the sheet; this row "
+		    "skipped", id);
 		return EX_DATAERR;
 	} else if (rc == -1) {
-		log_error(NULL, "out of memory");
-		return EX_OSERR;
+		log_error(NULL, "duplicate check: %s", strerror(errno));
+		return errno == ENOMEM ? EX_OSERR : EX_IOERR;
 	}
 
-	/* Merge with the docs. */
-	ir = docs_item(s->docs, id);
-	dr = docs_default(s->docs);
-	trimmed(field(s, row, C_SUPPLIER), supplier, sizeof(supplier));
+	/* Merge with the docs (looked up only when there are docs). */
+	if (s->have_rules) {
+		ir = docs_item(s->docs, id);
+		dr = docs_default(s->docs);
+	}
+	v = field(s, row, C_SUPPLIER, &n);
+	p = trim(v, &n);
+	copy_cut(supplier, sizeof(supplier), p, n);
 	if (ir && ir->supplier) {
 		if (supplier[0] && strcasecmp(supplier, ir->supplier) != 0) {
 			char w2[600];
@@ -390,15 +456,19 @@ do_row(struct sync *s, const struct csvin_row *row)
 			log_warn(w2, "%s: supplier %s from the rules doc replaces "
 			    "the sheet's %s", id, ir->supplier, supplier);
 		}
-		snprintf(supplier, sizeof(supplier), "%s", ir->supplier);
+		copy_cut(supplier, sizeof(supplier), ir->supplier,
+		    strlen(ir->supplier));
 	} else if (supplier[0] == '\0' && dr && dr->supplier)
-		snprintf(supplier, sizeof(supplier), "%s", dr->supplier);
+		copy_cut(supplier, sizeof(supplier), dr->supplier,
+		    strlen(dr->supplier));
 	else if (supplier[0] == '\0' && s->fallback)
-		snprintf(supplier, sizeof(supplier), "%s", s->fallback);
+		copy_cut(supplier, sizeof(supplier), s->fallback,
+		    strlen(s->fallback));
 	if (supplier[0] && s->have_suppliers &&
-	    (sup = docs_supplier(s->docs, supplier)) == NULL)
-		log_warn(where, "%s: supplier \"%s\" is not in %s (ir-draft "
-		    "will use the fallback supplier)", id, supplier,
+	    (sup = supplier_doc(s, supplier)) == NULL)
+		log_warn(where_of(s, line, where, sizeof(where)), "%s: "
+		    "supplier \"%s\" is not in %s (ir-draft will use the "
+		    "fallback supplier)", id, supplier,
 		    docs_suppliers_source(s->docs));
 
 	lead = merge(s, id, "lead time", ir ? &ir->lead_time_days : NULL,
@@ -422,9 +492,14 @@ do_row(struct sync *s, const struct csvin_row *row)
 	/* Write the item record. */
 	buf_reset(&s->out);
 	recw_begin(&s->out, "item");
-	recw_str(&s->out, "item_id", id);
-	trimmed(field(s, row, C_NAME), t, sizeof(t));
-	recw_str(&s->out, "name", t[0] ? field(s, row, C_NAME) : id);
+	recw_strn(&s->out, "item_id", id, idn);
+	v = field(s, row, C_NAME, &n);
+	i = n;
+	trim(v, &i);
+	if (i > 0)
+		recw_strn(&s->out, "name", v, n);
+	else
+		recw_strn(&s->out, "name", id, idn);
 	recw_int(&s->out, "on_hand", on_hand);
 	recw_dec(&s->out, "rate", rate);
 	recw_int(&s->out, "lead_time_days", lead);
@@ -435,20 +510,44 @@ do_row(struct sync *s, const struct csvin_row *row)
 	recw_int(&s->out, "min_order", min_order);
 	write_num(&s->out, "order_cap", cset, cap);
 	if (cost_text)
-		recw_str(&s->out, "unit_cost", trimmed(cost_text, t,
-		    sizeof(t)));
+		recw_strn(&s->out, "unit_cost", cost_text, cost_n < sizeof(t) ?
+		    cost_n : sizeof(t) - 1);
 	else
 		recw_null(&s->out, "unit_cost");
 	for (i = 0; i < row->n && i < s->ncols; i++)
 		if (s->extra[i])
-			recw_str(&s->out, s->header[i], row->field[i]);
+			recw_strn(&s->out, s->header[i], row->field[i],
+			    row->len[i]);
 	recw_str(&s->out, "source", s->source);
-	recw_int(&s->out, "line", (long long)row->line);
+	recw_int(&s->out, "line", (long long)line);
 	recw_end(&s->out);
-	if (fwrite(s->out.p, 1, s->out.len, stdout) != s->out.len)
-		return EX_IOERR;
-	s->items++;
-	return 0;
+	if (rc == IDSET_MAYBE || idset_holding(s->ids)) {
+		if (idset_hold(s->ids, id, idn, line, rc == IDSET_MAYBE,
+		    s->out.p, s->out.len) == -1) {
+			log_error(NULL, "duplicate check: temporary file: %s",
+			    strerror(errno));
+			return EX_IOERR;
+		}
+		return idset_due(s->ids) ? settle(s) : 0;
+	}
+	return emit(s, s->out.p, s->out.len);
+}
+
+/*
+ * Sizes the duplicate check's filter for a file: its size over the bytes
+ * the rows so far took. Unknown for a pipe: the default is kept.
+ */
+static void
+expect_rows(struct sync *s, FILE *fp)
+{
+	struct stat st;
+	off_t pos;
+
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (pos = ftello(fp)) <= 0)
+		return;
+	idset_expect(s->ids, (unsigned long)((double)st.st_size / pos *
+	    s->rows) + 1);
 }
 
 static int
@@ -489,6 +588,8 @@ parse(struct sync *s, FILE *fp)
 			continue;
 		}
 		s->rows++;
+		if (s->rows == IDSET_EXACT)
+			expect_rows(s, fp);
 		if (s->progress && s->rows % 100000 == 0)
 			fprintf(stderr, "\rir-sync: %lu rows", s->rows);
 		switch ((got = do_row(s, &row))) {
@@ -501,6 +602,8 @@ parse(struct sync *s, FILE *fp)
 			rc = got;
 		}
 	}
+	if (rc == 0)
+		rc = settle(s);
 	if (s->progress && s->rows >= 100000)
 		fprintf(stderr, "\rir-sync: %lu rows\n", s->rows);
 	if (rc == 0 && !have_header) {
@@ -695,6 +798,11 @@ main(int argc, char *argv[])
 			}
 		}
 	}
+	if ((s->ids = idset_new()) == NULL) {
+		log_error(NULL, "out of memory");
+		rc = EX_OSERR;
+		goto out;
+	}
 	s->progress = isatty(STDERR_FILENO);
 	cli_stdout_buffering();
 	rc = parse(s, parse_from);
@@ -718,7 +826,7 @@ out:
 		free(s->header[i]);
 	free(s->header);
 	free(s->extra);
-	free(s->ids.slot);
+	idset_free(s->ids);
 	buf_free(&s->out);
 	rc = cli_exit(cli_worst(rc, s->status));
 	config_free(s->cfg);

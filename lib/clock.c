@@ -4,6 +4,7 @@
  * the system tz database, never from our own tables.
  */
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,10 @@
 #include <unistd.h>
 
 #include "clock.h"
+
+/* 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z */
+#define CLOCK_EPOCH_MIN	(-62167219200LL)
+#define CLOCK_EPOCH_MAX	253402300799LL
 
 static time_t fixed_now = (time_t)-1;
 static char tzname_buf[128] = "UTC";
@@ -80,8 +85,10 @@ clock_date(time_t t, char out[CLOCK_DATE_LEN])
 {
 	struct tm tm;
 
-	localtime_r(&t, &tm);
-	strftime(out, CLOCK_DATE_LEN, "%Y-%m-%d", &tm);
+	/* "" for a time beyond what struct tm holds, never garbage */
+	if (localtime_r(&t, &tm) == NULL ||
+	    strftime(out, CLOCK_DATE_LEN, "%Y-%m-%d", &tm) == 0)
+		out[0] = '\0';
 }
 
 void
@@ -90,10 +97,15 @@ clock_rfc3339(time_t t, char out[CLOCK_TIME_LEN])
 	struct tm tm;
 	long off;
 
-	localtime_r(&t, &tm);
+	if (localtime_r(&t, &tm) == NULL) {
+		out[0] = '\0';		/* as clock_date */
+		return;
+	}
 	off = tm.tm_gmtoff / 60;
 	if (off == 0) {
-		strftime(out, CLOCK_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (strftime(out, CLOCK_TIME_LEN, "%Y-%m-%dT%H:%M:%SZ",
+		    &tm) == 0)
+			out[0] = '\0';
 		return;
 	}
 	{
@@ -139,8 +151,11 @@ clock_parse(const char *s, time_t *out)
 	time_t t;
 
 	if (s[0] == '@') {
+		errno = 0;
 		e = strtoll(s + 1, &end, 10);
-		if (end == s + 1 || *end != '\0')
+		/* years 0000 to 9999, as the other forms */
+		if (end == s + 1 || *end != '\0' || errno == ERANGE ||
+		    e < CLOCK_EPOCH_MIN || e > CLOCK_EPOCH_MAX)
 			return -1;
 		*out = (time_t)e;
 		return 0;
@@ -334,6 +349,8 @@ clock_next_open(const struct quiet *q, time_t t)
 	struct tm tm;
 	time_t limit = t + 400L * 86400, next;
 
+	if (q->has_hours && q->start == 0 && q->end == 24 * 60)
+		return (time_t)-1;	/* every minute of every day */
 	t -= t % 60;
 	while (t < limit) {
 		localtime_r(&t, &tm);

@@ -614,6 +614,14 @@ text_flag(void *arg, const char *words, size_t n)
 	return buf_addc(out, '\n');
 }
 
+/* Whether the draft carries the three signed links. */
+static int
+has_links(const struct compose_draft *d)
+{
+	return *nz(d->approve_url) != '\0' && *nz(d->edit_url) != '\0' &&
+	    *nz(d->skip_url) != '\0';
+}
+
 /* The plain-text body of the owner's draft. */
 static int
 draft_text(struct buf *out, const struct compose_draft *d)
@@ -654,6 +662,17 @@ draft_text(struct buf *out, const struct compose_draft *d)
 	    (n > 0 && po[n - 1] != '\n' && buf_addc(out, '\n') == -1) ||
 	    buf_adds(out, "----------------------------------------\n\n") == -1)
 		return -1;
+	if (has_links(d))
+		return buf_addf(out,
+		    "To send it, open this link and confirm:\n  %s\n\n"
+		    "To change the amount:\n  %s\n\n"
+		    "To skip it this time:\n  %s\n\n"
+		    "Each link first shows what it will do and asks you to "
+		    "confirm;\nnothing happens until you do. The links work "
+		    "until %s.\n"
+		    "From a terminal instead:  %s [--qty N]\n",
+		    d->approve_url, d->edit_url, d->skip_url,
+		    nz(d->links_until), nz(d->approve_cmd));
 	return buf_addf(out,
 	    "To send it:            %s\n"
 	    "To change the amount:  %s --qty N\n"
@@ -695,6 +714,56 @@ html_flag(void *arg, const char *words, size_t n)
 	    add_html(out, one.p) == -1 || buf_adds(out, "</li>\n") == -1;
 	buf_free(&one);
 	return rc ? -1 : 0;
+}
+
+/* A link that looks like a button, for mail clients without CSS files. */
+static int
+html_button(struct buf *out, const char *url, const char *label,
+    const char *colour)
+{
+	if (buf_adds(out, "<a href=\"") == -1 || add_html(out, url) == -1 ||
+	    buf_addf(out, "\" style=\"display: inline-block; margin: 0 0.5em "
+	    "0.5em 0; padding: 0.6em 1.1em; border-radius: 6px; "
+	    "background: %s; color: #ffffff; font-weight: bold; "
+	    "text-decoration: none\">", colour) == -1 ||
+	    add_html(out, label) == -1)
+		return -1;
+	return buf_adds(out, "</a>\n");
+}
+
+/* What next, with the signed links as buttons. */
+static int
+html_links(struct buf *out, const struct compose_draft *d)
+{
+	if (buf_adds(out, "<p>") == -1 ||
+	    html_button(out, d->approve_url, "Approve and send",
+	    "#1a7f37") == -1 ||
+	    html_button(out, d->edit_url, "Change the amount", "#0b4f9c") ==
+	    -1 ||
+	    html_button(out, d->skip_url, "Skip this time", "#b42318") == -1 ||
+	    buf_adds(out, "</p>\n<p style=\"color: #57606a; font-size: "
+	    "0.9em\">Each link first shows what it will do and asks you to "
+	    "confirm; nothing happens until you do. The links work until ") ==
+	    -1 || add_html(out, nz(d->links_until)) == -1 ||
+	    buf_adds(out, ".<br>\nFrom a terminal instead: <code>") == -1 ||
+	    add_html(out, nz(d->approve_cmd)) == -1)
+		return -1;
+	return buf_adds(out, " [--qty N]</code></p>\n");
+}
+
+/* What next, as commands (no links). */
+static int
+html_commands(struct buf *out, const struct compose_draft *d)
+{
+	if (buf_adds(out, "<p>To send it: <code>") == -1 ||
+	    add_html(out, nz(d->approve_cmd)) == -1 ||
+	    buf_adds(out, "</code><br>\nTo change the amount: <code>") == -1 ||
+	    add_html(out, nz(d->approve_cmd)) == -1 ||
+	    buf_adds(out, " --qty N</code><br>\nTo skip it this time: "
+	    "<code>ir-approve --skip ") == -1 ||
+	    add_html(out, nz(d->order_id)) == -1)
+		return -1;
+	return buf_adds(out, "</code></p>\n");
 }
 
 /* The HTML body of the owner's draft; every value is escaped. */
@@ -755,14 +824,10 @@ draft_html(struct buf *out, const struct compose_draft *d,
 	    "as it will be sent</h2>\n<pre>") == -1 ||
 	    add_html(out, nz(d->po_text)) == -1 ||
 	    buf_adds(out, "</pre>\n<h2 style=\"font-size: 1.1em\">What next"
-	    "</h2>\n<p>To send it: <code>") == -1 ||
-	    add_html(out, nz(d->approve_cmd)) == -1 ||
-	    buf_adds(out, "</code><br>\nTo change the amount: <code>") == -1 ||
-	    add_html(out, nz(d->approve_cmd)) == -1 ||
-	    buf_adds(out, " --qty N</code><br>\nTo skip it this time: "
-	    "<code>ir-approve --skip ") == -1 ||
-	    add_html(out, nz(d->order_id)) == -1 ||
-	    buf_adds(out, "</code></p>\n</body></html>\n") == -1)
+	    "</h2>\n") == -1)
+		goto out;
+	if ((has_links(d) ? html_links(out, d) : html_commands(out, d)) == -1 ||
+	    buf_adds(out, "</body></html>\n") == -1)
 		goto out;
 	rc = 0;
 out:

@@ -39,6 +39,16 @@ struct compose_draft {
 	const char	*from;		/* IR_FROM */
 	const char	*owner_email;	/* IR_OWNER_EMAIL */
 	const char	*approve_cmd;	/* "ir-approve --approve ID" */
+	/*
+	 * The signed links of ir-approve --http (GET shows a confirmation
+	 * page, its button acts): all three, or NULL for none, when the shop
+	 * has no IR_PUBLIC_URL or IR_LINK_KEY. links_until says until when
+	 * they work, for people.
+	 */
+	const char	*approve_url;
+	const char	*edit_url;
+	const char	*skip_url;
+	const char	*links_until;
 	time_t		 date;
 };
 

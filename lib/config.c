@@ -58,6 +58,10 @@ static const struct {
 	{ "IR_SCHEDULER_ROLE_ARN", NULL },
 	{ "IR_SCHEDULER_TARGET_ARN", NULL },
 	{ "IR_SECRETS", NULL },		/* Secrets Manager prefix: ir/ */
+	{ "IR_SERVE_LISTEN", "127.0.0.1:8080" },	/* ir-serve */
+	{ "IR_SERVE_MAX_BODY", "1048576" },	/* = HTTPEV_MAX_BODY */
+	{ "IR_SERVE_ROUTES", NULL },	/* "/x=wrapper ...": adds, replaces */
+	{ "IR_SERVE_TIMEOUT_MS", "10000" },
 	{ "IR_SHOP_NAME", "our shop" },
 	{ "IR_SKIP_COOLDOWN_DAYS", "7" },
 	{ "IR_SLACK_API_URL", NULL },
@@ -69,6 +73,7 @@ static const struct {
 	{ "IR_SUPPLIERS", NULL },
 	{ "IR_TZ", "UTC" },
 	{ "IR_WATCH_MARGIN", "25%" },
+	{ "IR_WRAPPERS_DIR", NULL },	/* ir-serve: lambda/wrappers */
 };
 #define NKEYS	(sizeof(keys) / sizeof(keys[0]))
 

@@ -386,6 +386,32 @@ drop_row(struct csvin *c, const char *cur, size_t n)
 	return CSVIN_BAD;
 }
 
+/*
+ * A line that starts a row and holds no quote is split here: libcsv would
+ * find the same fields (separated by commas, surrounding blanks dropped)
+ * and the same callbacks check and copy them, at a third of the cost.
+ */
+static void
+split(struct csvin *c, const char *p, size_t n)
+{
+	const char *end = p + n, *f, *e, *comma;
+
+	for (;;) {
+		comma = memchr(p, ',', (size_t)(end - p));
+		e = comma ? comma : end;
+		f = p;
+		while (f < e && (*f == ' ' || *f == '\t'))
+			f++;
+		while (e > f && (e[-1] == ' ' || e[-1] == '\t'))
+			e--;
+		on_field((void *)f, (size_t)(e - f), c);
+		if (comma == NULL)
+			break;
+		p = comma + 1;
+	}
+	on_row('\n', c);
+}
+
 /* Feeds one line and its newline to libcsv. 0, or -1 out of memory. */
 static int
 feed(struct csvin *c, const char *p, size_t n)
@@ -451,7 +477,15 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 			    "may be missing its closing quote)", c->max_row);
 			return drop_row(c, p, n);
 		}
-		if (feed(c, p, n) == -1)
+		if (c->raw.len == 0 && memchr(p, '"', n) == NULL) {
+			split(c, p, n);
+			if (c->oom) {
+				errno = ENOMEM;
+				snprintf(c->err, sizeof(c->err),
+				    "out of memory");
+				return CSVIN_IOERR;
+			}
+		} else if (feed(c, p, n) == -1)
 			return CSVIN_IOERR;
 		if (!c->done && replayed) {
 			c->bad_line = c->start;

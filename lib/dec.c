@@ -9,29 +9,42 @@
 
 #include "dec.h"
 
+/*
+ * Keeps the first DEC_SIG significant digits of the mantissa, which is
+ * enough: a value in range has at most 19 digits up to its 10^-9 place,
+ * so the digit that decides the rounding is always kept. Digits further
+ * on only move the decimal point (integer part) or are below the rounding
+ * digit (fraction), wherever the exponent puts them.
+ */
+#define DEC_SIG		36
+
 int
 dec_parse(const char *s, size_t n, int64_t *out)
 {
 	const char *p = s, *end = s + n;
-	int neg = 0, ndig = 0, frac = 0, round_up = 0;
-	long long exp = 0;
+	int neg = 0, ndig = 0, nsig = 0, frac = 0, round_up = 0, d;
+	long long exp = 0, scale = 0;	/* the value is v * 10^scale */
 	__int128 v = 0;
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
-	for (; p < end && *p >= '0' && *p <= '9'; p++, ndig++) {
-		v = v * 10 + (*p - '0');
-		if (v > (__int128)INT64_MAX)
-			return -1;
-	}
-	if (p < end && *p == '.') {
-		for (p++; p < end && *p >= '0' && *p <= '9'; p++, ndig++) {
-			/* digits past 18 cannot change the rounding */
-			if (frac < DEC_DIGITS + 9) {
-				v = v * 10 + (*p - '0');
-				frac++;
-			}
+	for (; p < end; p++) {
+		if (*p == '.' && !frac) {
+			frac = 1;
+			continue;
 		}
+		if (*p < '0' || *p > '9')
+			break;
+		d = *p - '0';
+		ndig++;
+		if (nsig < DEC_SIG && (nsig > 0 || d != 0)) {
+			v = v * 10 + d;
+			nsig++;
+			scale -= frac;
+		} else if (nsig == DEC_SIG)
+			scale += !frac;		/* a dropped digit */
+		else
+			scale -= frac;		/* a leading zero */
 	}
 	if (ndig == 0)
 		return -1;
@@ -42,30 +55,27 @@ dec_parse(const char *s, size_t n, int64_t *out)
 		if (p < end && (*p == '-' || *p == '+'))
 			eneg = *p++ == '-';
 		for (; p < end && *p >= '0' && *p <= '9'; p++, edig++)
-			if (exp < 100)
+			if (exp < 100000)
 				exp = exp * 10 + (*p - '0');
 		if (edig == 0)
 			return -1;
-		if (eneg)
-			exp = -exp;
+		scale += eneg ? -exp : exp;
 	}
 	if (p != end)
 		return -1;
-	/* v * 10^(exp - frac) * 10^9 */
-	exp += DEC_DIGITS - frac;
-	while (exp > 0) {
+	/* v * 10^(scale + 9), rounded half away from zero at the units */
+	scale += DEC_DIGITS;
+	for (; v != 0 && scale > 0; scale--) {
 		if (v > (__int128)INT64_MAX)
 			return -1;
 		v *= 10;
-		exp--;
 	}
-	while (exp < 0) {
-		round_up = (int)(v % 10) >= 5;
+	for (; v != 0 && scale < 0; scale++) {
+		if (scale == -1)
+			round_up = (int)(v % 10) >= 5;
 		v /= 10;
-		exp++;
-		if (exp == 0 && round_up)
-			v++;
 	}
+	v += round_up;
 	if (v > (__int128)INT64_MAX)
 		return -1;
 	*out = neg ? -(int64_t)v : (int64_t)v;
@@ -77,44 +87,79 @@ dec_parse_int(const char *s, size_t n, long long *out)
 {
 	const char *p = s, *end = s + n;
 	int neg = 0;
-	unsigned long long v = 0;
+	unsigned long long v = 0, lim, d;
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
 	if (p == end)
 		return -1;
+	/* the whole int64 range, INT64_MIN included */
+	lim = neg ? (unsigned long long)INT64_MAX + 1 : INT64_MAX;
 	for (; p < end; p++) {
 		if (*p < '0' || *p > '9')
 			return -1;
-		if (v > ((unsigned long long)INT64_MAX - 9) / 10)
+		d = (unsigned long long)(*p - '0');
+		if (v > (lim - d) / 10)
 			return -1;
-		v = v * 10 + (unsigned)(*p - '0');
+		v = v * 10 + d;
 	}
-	*out = neg ? -(long long)v : (long long)v;
+	if (!neg)
+		*out = (long long)v;
+	else
+		*out = v > INT64_MAX ? INT64_MIN : -(long long)v;
 	return 0;
 }
 
+/* Writes the digits of u right-aligned, ending before end; returns start. */
+static char *
+digits(char *end, unsigned long long u)
+{
+	do {
+		*--end = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	return end;
+}
+
+int
+dec_format_int(struct buf *b, long long v)
+{
+	char tmp[24], *p;
+	unsigned long long u;
+
+	u = v < 0 ? (unsigned long long)(-(v + 1)) + 1 : (unsigned long long)v;
+	p = digits(tmp + sizeof(tmp), u);
+	if (v < 0)
+		*--p = '-';
+	return buf_add(b, p, (size_t)(tmp + sizeof(tmp) - p));
+}
+
+/* On the record path: no printf. */
 int
 dec_format(struct buf *b, int64_t v)
 {
-	char tmp[32];
+	char tmp[48], *p, *end = tmp + sizeof(tmp);
 	unsigned long long u, ip, fp;
-	int n, i;
+	int i;
 
 	u = v < 0 ? (unsigned long long)(-(v + 1)) + 1 : (unsigned long long)v;
 	ip = u / DEC_SCALE;
 	fp = u % DEC_SCALE;
-	n = snprintf(tmp, sizeof(tmp), "%s%llu", v < 0 ? "-" : "", ip);
+	p = end;
 	if (fp) {
-		char f[16];
-
-		snprintf(f, sizeof(f), "%09llu", fp);
-		for (i = 8; i > 0 && f[i] == '0'; i--)
-			f[i] = '\0';
-		n = snprintf(tmp, sizeof(tmp), "%s%llu.%s",
-		    v < 0 ? "-" : "", ip, f);
+		/* nine digits, trailing zeros dropped */
+		for (i = 0; i < DEC_DIGITS && fp % 10 == 0; i++)
+			fp /= 10;
+		for (; i < DEC_DIGITS; i++) {
+			*--p = (char)('0' + fp % 10);
+			fp /= 10;
+		}
+		*--p = '.';
 	}
-	return buf_add(b, tmp, (size_t)n);
+	p = digits(p, ip);
+	if (v < 0)
+		*--p = '-';
+	return buf_add(b, p, (size_t)(end - p));
 }
 
 long long

@@ -25,6 +25,8 @@ int	dec_parse(const char *s, size_t n, int64_t *out);
 int	dec_parse_int(const char *s, size_t n, long long *out);
 /* Appends the shortest exact decimal text of v ("2.5", "0.28", "-4"). */
 int	dec_format(struct buf *, int64_t v);
+/* Appends the whole number v in decimal, as printf's %lld would. */
+int	dec_format_int(struct buf *, long long v);
 /* ceil(a * k) of a scaled decimal and an integer, as an integer. */
 long long dec_ceil_mul(int64_t a, long long k);
 

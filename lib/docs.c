@@ -968,12 +968,13 @@ doc_line(struct parse *ps, char *s)
 }
 
 /*
- * Reads one line into lb (without its newline, NUL-terminated). Returns 0
- * at the end of the file, else 1 with *bad set to "long" when the line did
- * not fit (the rest is skipped) or "nul" when it holds a NUL byte.
+ * Reads one line into lb (max + 2 bytes: a line of max bytes and its
+ * '\r' fit), without its newline or '\r', NUL-terminated. Returns 0 at
+ * the end of the file, else 1 with *bad set to "long" when the line is
+ * longer than max (the rest is skipped) or "nul" when it holds a NUL byte.
  */
 static int
-read_line(FILE *fp, char *lb, size_t size, const char **bad)
+read_line(FILE *fp, char *lb, size_t max, const char **bad)
 {
 	size_t n = 0;
 	int c, any = 0;
@@ -985,14 +986,16 @@ read_line(FILE *fp, char *lb, size_t size, const char **bad)
 			break;
 		if (c == '\0')
 			*bad = "nul";
-		if (n + 1 < size)
+		if (n < max + 1)
 			lb[n++] = (char)c;
 		else if (*bad == NULL)
 			*bad = "long";
 	}
-	lb[n] = '\0';
 	if (n > 0 && lb[n - 1] == '\r')
-		lb[n - 1] = '\0';
+		n--;
+	lb[n] = '\0';
+	if (n > max && *bad == NULL)
+		*bad = "long";
 	return any;
 }
 
@@ -1005,7 +1008,7 @@ load_fp(struct docs *d, FILE *fp, const char *path,
     const struct docs_warner *w, enum doc doc)
 {
 	struct parse ps;
-	char lb[LINE_MAX_BYTES + 1], *s, **src;
+	char lb[LINE_MAX_BYTES + 2], *s, **src;
 	const char *bad;
 	int rc = 0, serr;
 
@@ -1015,7 +1018,7 @@ load_fp(struct docs *d, FILE *fp, const char *path,
 	ps.w = w;
 	ps.doc = doc;
 	errno = 0;
-	while (read_line(fp, lb, sizeof(lb), &bad)) {
+	while (read_line(fp, lb, LINE_MAX_BYTES, &bad)) {
 		ps.line++;
 		s = lb;
 		if (ps.line == 1 && strncmp(s, "\xef\xbb\xbf", 3) == 0)

@@ -7,10 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 #include <openssl/evp.h>
 
+#include "csvin.h"
 #include "errmsg.h"
 #include "httpev.h"
 
@@ -245,16 +247,28 @@ httpev_build(struct buf *out, const char *method, const char *path,
 		free(lname);
 	}
 	buf_reset(&b);
-	if (body_len > 0 && !is_text(ct)) {
+	/* a "text" body that JSON cannot carry as a string travels base64 */
+	if (body_len > 0 && (!is_text(ct) || memchr(body, '\0', body_len) ||
+	    !utf8_valid(body, body_len))) {
 		b64 = 1;
 		b64encode(&b, body, body_len);
 	}
 	http = json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", method,
 	    "path", path, "protocol", "HTTP/1.1", "sourceIp",
 	    source_ip ? source_ip : "", "userAgent", "");
-	rc = json_pack("{s:s, s:s, s:s, s:o, s:s, s:I}", "accountId",
-	    "anonymous", "apiId", "ir-serve", "domainName", "localhost",
-	    "http", http, "requestId", "", "timeEpoch", (json_int_t)time_ms);
+	{
+		/* requestContext.time as Lambda writes it: 12/Mar/2020:19:03:58 +0000 */
+		char when[40];
+		time_t t = (time_t)(time_ms / 1000);
+		struct tm tm;
+
+		gmtime_r(&t, &tm);
+		strftime(when, sizeof(when), "%d/%b/%Y:%H:%M:%S +0000", &tm);
+		rc = json_pack("{s:s, s:s, s:s, s:o, s:s, s:s, s:I}",
+		    "accountId", "anonymous", "apiId", "ir-serve", "domainName",
+		    "localhost", "http", http, "requestId", "", "time", when,
+		    "timeEpoch", (json_int_t)time_ms);
+	}
 	root = json_pack("{s:s, s:s, s:s, s:s, s:O, s:o, s:b}", "version",
 	    "2.0", "routeKey", "$default", "rawPath", path, "rawQueryString",
 	    query ? query : "", "headers", headers, "requestContext", rc,

@@ -92,10 +92,11 @@ ndjson_next(struct ndjson_reader *r, const char **line, size_t *len,
 			}
 			if (ll > 0 && s[ll - 1] == '\r')
 				ll--;
-			if (blank(s, ll))
-				continue;
+			/* too long before blank, as when it streams past */
 			if (ll > r->max)
 				return NDJSON_TOOLONG;
+			if (blank(s, ll))
+				continue;
 			*line = s;
 			*len = ll;
 			s[ll] = '\0';	/* the \n or \r, or spare room */
@@ -109,8 +110,11 @@ ndjson_next(struct ndjson_reader *r, const char **line, size_t *len,
 			}
 			return ferror(r->fp) ? NDJSON_IOERR : NDJSON_EOF;
 		}
-		/* No newline yet: drop an overlong line, compact, read. */
-		if (r->end - r->start > r->max) {
+		/*
+		 * No newline yet: drop an overlong line (max bytes and a
+		 * '\r' still fit), compact, read.
+		 */
+		if (r->end - r->start > r->max + 1) {
 			r->skipping = 1;
 			r->start = r->scan = r->end = 0;
 		} else if (r->start > 0) {
@@ -220,6 +224,12 @@ scan_string(struct scan *s, int *escaped)
 
 	*escaped = 0;
 	while (p < end) {
+		/* the common case: printable ASCII that is not '"' or '\\' */
+		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
+		    *p != '\\')
+			p++;
+		if (p >= end)
+			break;
 		if (*p == '"') {
 			s->p = (const char *)p + 1;
 			return 0;
@@ -237,6 +247,11 @@ scan_string(struct scan *s, int *escaped)
 				if (end - p < 5 || hex4((const char *)p + 1, &u))
 					goto bad_escape;
 				p += 5;
+				if (u == 0) {
+					/* as jansson: C strings end at a NUL */
+					s->err = "\\u0000 in a string";
+					return -1;
+				}
 				if (u >= 0xdc00 && u <= 0xdfff)
 					goto bad_escape;
 				if (u >= 0xd800 && u <= 0xdbff) {
@@ -400,77 +415,122 @@ scan_value(struct scan *s, int depth, int *kind, int *escaped)
 	}
 }
 
-/* Decodes JSON string content (between quotes) into dst; -1 if too long. */
+/*
+ * A cursor over the decoded bytes of a string: JSON string content as
+ * scanned (escapes valid, json set) or plain bytes (json 0).
+ */
+struct cur {
+	const char	*p, *end;
+	unsigned char	 pend[4];
+	int		 npend, ipend, json;
+};
+
+static void
+cur_init(struct cur *c, const char *p, size_t n, int json)
+{
+	c->p = p;
+	c->end = p + n;
+	c->npend = c->ipend = 0;
+	c->json = json;
+}
+
+/* The next decoded byte, or -1 at the end. */
+static int
+cur_next(struct cur *c)
+{
+	unsigned u, lo;
+	char e;
+
+	if (c->ipend < c->npend)
+		return c->pend[c->ipend++];
+	if (c->p >= c->end)
+		return -1;
+	if (!c->json || *c->p != '\\')
+		return (unsigned char)*c->p++;
+	c->p++;
+	switch ((e = *c->p++)) {
+	case 'b': return '\b';
+	case 'f': return '\f';
+	case 'n': return '\n';
+	case 'r': return '\r';
+	case 't': return '\t';
+	case 'u':
+		break;
+	default:
+		return (unsigned char)e;	/* '"', '\\', '/' */
+	}
+	hex4(c->p, &u);
+	c->p += 4;
+	if (u >= 0xd800 && u <= 0xdbff) {
+		hex4(c->p + 2, &lo);
+		c->p += 6;
+		u = 0x10000 + ((u - 0xd800) << 10) + (lo - 0xdc00);
+	}
+	c->npend = c->ipend = 0;
+	if (u < 0x80)
+		return (int)u;
+	if (u < 0x800) {
+		c->pend[c->npend++] = (unsigned char)(0x80 | (u & 0x3f));
+		return (int)(0xc0 | (u >> 6));
+	}
+	if (u < 0x10000) {
+		c->pend[c->npend++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+		c->pend[c->npend++] = (unsigned char)(0x80 | (u & 0x3f));
+		return (int)(0xe0 | (u >> 12));
+	}
+	c->pend[c->npend++] = (unsigned char)(0x80 | ((u >> 12) & 0x3f));
+	c->pend[c->npend++] = (unsigned char)(0x80 | ((u >> 6) & 0x3f));
+	c->pend[c->npend++] = (unsigned char)(0x80 | (u & 0x3f));
+	return (int)(0xf0 | (u >> 18));
+}
+
+/*
+ * Decodes JSON string content (between quotes) into dst; its length, or
+ * -1 when it does not fit in dstsz with the NUL.
+ */
 static int
 unescape(const char *p, size_t n, char *dst, size_t dstsz)
 {
-	const char *end = p + n;
+	struct cur c;
 	size_t o = 0;
-	unsigned u, lo;
-	char c;
+	int ch;
 
-	while (p < end) {
-		if (*p != '\\') {
-			if (o + 1 >= dstsz)
-				return -1;
-			dst[o++] = *p++;
-			continue;
-		}
-		p++;
-		switch ((c = *p++)) {
-		case 'b': c = '\b'; break;
-		case 'f': c = '\f'; break;
-		case 'n': c = '\n'; break;
-		case 'r': c = '\r'; break;
-		case 't': c = '\t'; break;
-		case 'u':
-			hex4(p, &u);
-			p += 4;
-			if (u >= 0xd800 && u <= 0xdbff) {
-				hex4(p + 2, &lo);
-				p += 6;
-				u = 0x10000 + ((u - 0xd800) << 10) +
-				    (lo - 0xdc00);
-			}
-			if (o + 5 >= dstsz)
-				return -1;
-			if (u < 0x80)
-				dst[o++] = (char)u;
-			else if (u < 0x800) {
-				dst[o++] = (char)(0xc0 | (u >> 6));
-				dst[o++] = (char)(0x80 | (u & 0x3f));
-			} else if (u < 0x10000) {
-				dst[o++] = (char)(0xe0 | (u >> 12));
-				dst[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-				dst[o++] = (char)(0x80 | (u & 0x3f));
-			} else {
-				dst[o++] = (char)(0xf0 | (u >> 18));
-				dst[o++] = (char)(0x80 | ((u >> 12) & 0x3f));
-				dst[o++] = (char)(0x80 | ((u >> 6) & 0x3f));
-				dst[o++] = (char)(0x80 | (u & 0x3f));
-			}
-			continue;
-		default:
-			break;	/* '"', '\\', '/' stand for themselves */
-		}
+	if (dstsz == 0)
+		return -1;
+	cur_init(&c, p, n, 1);
+	while ((ch = cur_next(&c)) != -1) {
 		if (o + 1 >= dstsz)
 			return -1;
-		dst[o++] = c;
+		dst[o++] = (char)ch;
 	}
 	dst[o] = '\0';
 	return (int)o;
 }
 
+/* 1 when a and b (each JSON content if its flag says so) decode alike. */
+static int
+text_eq(const char *a, size_t an, int ajson, const char *b, size_t bn,
+    int bjson)
+{
+	struct cur ca, cb;
+	int x;
+
+	cur_init(&ca, a, an, ajson);
+	cur_init(&cb, b, bn, bjson);
+	do {
+		if ((x = cur_next(&ca)) != cur_next(&cb))
+			return 0;
+	} while (x != -1);
+	return 1;
+}
+
+/* A key as scanned (k, kn) against a plain key. */
 static int
 key_eq(const char *k, size_t kn, const char *key, size_t keyn)
 {
-	char tmp[256];
-	int n;
-
 	if (memchr(k, '\\', kn) == NULL)
 		return kn == keyn && memcmp(k, key, kn) == 0;
-	n = unescape(k, kn, tmp, sizeof(tmp));
-	return n >= 0 && (size_t)n == keyn && memcmp(tmp, key, keyn) == 0;
+	return text_eq(k, kn, 1, key, keyn, 0);
 }
 
 int
@@ -479,7 +539,9 @@ rec_parse(struct rec *r, const char *line, size_t len)
 	struct scan s = { line, line + len, NULL };
 	struct rec_field *f;
 	const char *k;
-	int kind, esc, i;
+	unsigned char kesc[NDJSON_MAX_FIELDS];	/* the key has escapes */
+	uint64_t seen = 0, bit;
+	int kind, esc, i, any_esc = 0;
 
 	r->line = line;
 	r->len = len;
@@ -513,9 +575,28 @@ rec_parse(struct rec *r, const char *line, size_t len)
 		f = &r->f[r->nfields];
 		f->key = k;
 		f->klen = (size_t)(s.p - 1 - k);
-		for (i = 0; i < r->nfields; i++)
-			if (r->f[i].klen == f->klen &&
-			    memcmp(r->f[i].key, k, f->klen) == 0) {
+		kesc[r->nfields] = (unsigned char)esc;
+		f->kesc = esc;
+		/*
+		 * Plain keys first meet a cheap signature (length and ends):
+		 * a key no earlier key shares it with is new. Escaped keys
+		 * are compared in full.
+		 */
+		bit = 1ULL << ((f->klen * 7 + (f->klen ? (unsigned char)k[0] +
+		    (unsigned char)k[f->klen - 1] * 3 : 0)) & 63);
+		if (!esc && !any_esc && !(seen & bit))
+			i = r->nfields;
+		else
+			i = 0;
+		if (esc)
+			any_esc = 1;
+		seen |= bit;
+		/* "a" and "\u0061" are the same key, as for jansson */
+		for (; i < r->nfields; i++)
+			if ((!esc && !kesc[i]) ? (r->f[i].klen == f->klen &&
+			    memcmp(r->f[i].key, k, f->klen) == 0) :
+			    text_eq(r->f[i].key, r->f[i].klen, 1, k, f->klen,
+			    1)) {
 				s.err = "duplicate key";
 				goto bad;
 			}
@@ -564,9 +645,14 @@ rec_get(const struct rec *r, const char *key)
 	size_t kn = strlen(key);
 	int i;
 
-	for (i = 0; i < r->nfields; i++)
-		if (key_eq(r->f[i].key, r->f[i].klen, key, kn))
+	for (i = 0; i < r->nfields; i++) {
+		if (!r->f[i].kesc) {
+			if (r->f[i].klen == kn &&
+			    memcmp(r->f[i].key, key, kn) == 0)
+				return &r->f[i];
+		} else if (key_eq(r->f[i].key, r->f[i].klen, key, kn))
 			return &r->f[i];
+	}
 	return NULL;
 }
 
@@ -691,12 +777,30 @@ recw_copy(struct buf *b, const struct rec *r, const char *const *skip)
 	return 0;
 }
 
+/* ,"key": -- keys are short and rarely need escaping: copy them. */
 static int
 key(struct buf *b, const char *k)
 {
-	if (buf_addc(b, ',') == -1 || jsonw_str(b, k, strlen(k)) == -1)
+	size_t n = strlen(k), i;
+
+	for (i = 0; i < n; i++)
+		if ((unsigned char)k[i] < 0x20 || k[i] == '"' || k[i] == '\\')
+			break;
+	if (i < n) {
+		if (buf_addc(b, ',') == -1 || jsonw_str(b, k, n) == -1)
+			return -1;
+		return buf_addc(b, ':');
+	}
+	if (buf_grow(b, n + 4) == -1)
 		return -1;
-	return buf_addc(b, ':');
+	b->p[b->len++] = ',';
+	b->p[b->len++] = '"';
+	memcpy(b->p + b->len, k, n);
+	b->len += n;
+	b->p[b->len++] = '"';
+	b->p[b->len++] = ':';
+	b->p[b->len] = '\0';
+	return 0;
 }
 
 int
@@ -716,12 +820,9 @@ recw_strn(struct buf *b, const char *k, const char *val, size_t n)
 int
 recw_int(struct buf *b, const char *k, long long v)
 {
-	char tmp[32];
-	int n = snprintf(tmp, sizeof(tmp), "%lld", v);
-
 	if (key(b, k) == -1)
 		return -1;
-	return buf_add(b, tmp, (size_t)n);
+	return dec_format_int(b, v);
 }
 
 int

@@ -44,6 +44,7 @@ struct rec_field {
 	size_t		 vlen;
 	int		 kind;	/* enum rec_kind */
 	int		 escaped; /* the string value contains backslashes */
+	int		 kesc;	/* the key contains backslashes */
 };
 
 struct rec {

@@ -362,6 +362,100 @@ store_list_items(struct store *s, const char *item_id,
 	return s->ops->list_items(s->be, item_id, fn, ctx);
 }
 
+/* Whether id is a usable key: not empty, shorter than STORE_ID_MAX. */
+static int
+id_ok(const char *id)
+{
+	return id != NULL && id[0] != '\0' && strlen(id) < STORE_ID_MAX;
+}
+
+/* Counts a POS event once: see store.h. */
+int
+store_pos_event(struct store *s, const char *event_id, const char *item_id,
+    long long delta, const char *at, long long *cur_pending)
+{
+	long long dummy;
+
+	begin(s);
+	if (cur_pending == NULL)
+		cur_pending = &dummy;
+	*cur_pending = 0;
+	if (!id_ok(event_id))
+		return fail(s, "store_pos_event: no usable event_id");
+	if (!id_ok(item_id))
+		return fail(s, "store_pos_event: no usable item_id");
+	if (delta == 0)
+		return fail(s, "store_pos_event: a delta of 0 counts nothing");
+	return s->ops->pos_event(s->be, event_id, item_id, delta,
+	    at != NULL ? at : "", cur_pending);
+}
+
+/* Whether event_id has been counted. */
+int
+store_pos_seen(struct store *s, const char *event_id)
+{
+	begin(s);
+	if (!id_ok(event_id))
+		return fail(s, "store_pos_seen: no usable event_id");
+	return s->ops->pos_seen(s->be, event_id);
+}
+
+/* Items with a pending delta, by item_id. */
+int
+store_pos_pending(struct store *s,
+    int (*fn)(void *ctx, const char *item_id, long long delta), void *ctx)
+{
+	begin(s);
+	if (fn == NULL)
+		return fail(s, "store_pos_pending: no callback");
+	return s->ops->pos_pending(s->be, fn, ctx);
+}
+
+/* Subtracts what flush_id wrote, once. */
+int
+store_pos_settle(struct store *s, const char *item_id, long long delta,
+    const char *flush_id, const char *at)
+{
+	begin(s);
+	if (!id_ok(item_id))
+		return fail(s, "store_pos_settle: no usable item_id");
+	if (!id_ok(flush_id))
+		return fail(s, "store_pos_settle: no usable flush_id");
+	if (delta == 0)
+		return fail(s, "store_pos_settle: a delta of 0 settles "
+		    "nothing");
+	return s->ops->pos_settle(s->be, item_id, delta, flush_id,
+	    at != NULL ? at : "");
+}
+
+/* The flush intent; cur->record is the caller's to free. */
+int
+store_flush_get(struct store *s, struct store_flush *cur)
+{
+	begin(s);
+	if (cur == NULL)
+		return fail(s, "store_flush_get: nowhere to put it");
+	memset(cur, 0, sizeof(*cur));
+	return s->ops->flush_get(s->be, cur);
+}
+
+/* Compare and swap of the flush intent. */
+int
+store_flush_swap(struct store *s, const char *expect_id,
+    const char *expect_owner, const struct store_flush *next)
+{
+	begin(s);
+	if (expect_id == NULL && next == NULL)
+		return fail(s, "store_flush_swap: nothing to compare or set");
+	if (expect_id != NULL && (!id_ok(expect_id) || expect_owner == NULL))
+		return fail(s, "store_flush_swap: no usable intent to expect");
+	if (next != NULL && (next->flush_id[0] == '\0' ||
+	    next->owner[0] == '\0' || next->record == NULL))
+		return fail(s, "store_flush_swap: the intent needs a flush_id, "
+		    "an owner and a record");
+	return s->ops->flush_swap(s->be, expect_id, expect_owner, next);
+}
+
 /* The name of a status as stored and shown; "" for ORDER_NONE or junk. */
 const char *
 store_status_name(int status)

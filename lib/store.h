@@ -12,7 +12,8 @@
  *
  * Ownership: the store owns its connection. Structs filled by the store
  * are the caller's; strings in them are fixed arrays (no frees) except
- * store_order.record, which the caller frees with free().
+ * store_order.record and store_flush.record, which the caller frees with
+ * free().
  */
 #ifndef IR_STORE_H
 #define IR_STORE_H
@@ -156,6 +157,65 @@ int	store_list_items(struct store *, const char *item_id,
 const char *store_status_name(int status);	/* "on-order", ... */
 int	store_status_parse(const char *name);	/* -1 unknown */
 int	store_status_open(int status);		/* pending/sending/on-order */
+
+/*
+ * Point-of-sale deltas (ir-pos, ir-flush; design.md "ir-pos", "ir-flush").
+ * Each item has a pending delta: POS events not yet written to the stock
+ * sheet.
+ *
+ * store_pos_event records event_id and adds delta (non-zero: negative
+ * for a sale, positive for received stock) to item_id's pending delta,
+ * atomically: both happen or neither, whatever crashes. STORE_OK: the
+ * event was new and is counted. STORE_CONFLICT: event_id was counted
+ * before (however often the POS retries), nothing changed. *cur_pending,
+ * when not NULL, is the item's pending delta after the call.
+ */
+int	store_pos_event(struct store *, const char *event_id,
+	    const char *item_id, long long delta, const char *at,
+	    long long *cur_pending);
+/* STORE_OK when event_id has been counted, STORE_NOTFOUND when not. */
+int	store_pos_seen(struct store *, const char *event_id);
+/*
+ * Calls fn for each item with a non-zero pending delta, by item_id. The
+ * item_id is the store's, valid during the call; fn should not write to
+ * the store (copy out first). fn returning non-zero stops.
+ */
+int	store_pos_pending(struct store *,
+	    int (*fn)(void *ctx, const char *item_id, long long delta),
+	    void *ctx);
+/*
+ * Subtracts exactly delta (what flush flush_id wrote to the sheet) from
+ * item_id's pending delta, with an audit row "flushed" at at. Idempotent
+ * by flush_id: STORE_CONFLICT when this flush was settled for the item
+ * already (nothing changed). Sales counted meanwhile stay pending.
+ * STORE_NOTFOUND when the item has no POS state at all.
+ */
+int	store_pos_settle(struct store *, const char *item_id, long long delta,
+	    const char *flush_id, const char *at);
+
+/*
+ * The flush intent: at most one per store, what an ir-flush in progress
+ * is doing, so that a flush that died can be finished or undone by the
+ * next one (ir-flush(1)). record is the flusher's own text (JSON); the
+ * store only keeps it. A struct filled by store_flush_get carries record
+ * as a malloc'd copy that the caller frees.
+ */
+struct store_flush {
+	char	 flush_id[STORE_ID_MAX];
+	char	 owner[STORE_ID_MAX];	/* who holds it: "host pid start" */
+	char	*record;
+};
+
+/* The intent: STORE_OK (*cur filled), STORE_NOTFOUND when none. */
+int	store_flush_get(struct store *, struct store_flush *cur);
+/*
+ * Compare and swap: when the intent is the one named by expect_id and
+ * expect_owner (expect_id NULL: when there is none), replaces it with
+ * next (NULL: removes it). STORE_CONFLICT when it is not, with nothing
+ * changed.
+ */
+int	store_flush_swap(struct store *, const char *expect_id,
+	    const char *expect_owner, const struct store_flush *next);
 
 /* Test-only counters: round trips made (queries, requests). */
 unsigned long store_round_trips(const struct store *);

@@ -33,6 +33,16 @@ struct store_ops {
 		    int (*)(void *, const struct store_audit *), void *);
 	int	 (*list_items)(void *, const char *,
 		    int (*)(void *, const struct store_item_state *), void *);
+	int	 (*pos_event)(void *, const char *, const char *, long long,
+		    const char *, long long *);
+	int	 (*pos_seen)(void *, const char *);
+	int	 (*pos_pending)(void *,
+		    int (*)(void *, const char *, long long), void *);
+	int	 (*pos_settle)(void *, const char *, long long, const char *,
+		    const char *);
+	int	 (*flush_get)(void *, struct store_flush *);
+	int	 (*flush_swap)(void *, const char *, const char *,
+		    const struct store_flush *);
 	unsigned long (*round_trips)(void *);
 };
 

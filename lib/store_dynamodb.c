@@ -58,6 +58,49 @@
  * was then refused points at the item it was written for and stays
  * harmless: that item may use the id later, no other item may.
  *
+ * POS events (store_pos_event). The item's pending delta is a counter on
+ * its head (pending_delta), changed only by UpdateItem ADD, so no write
+ * of the head loses another's. Each event id has a marker row, PK the
+ * event id, SK "#event": item, delta, at, applied. The head has pos_ver,
+ * bumped by every ADD of a sale, and pos_inflight, the string set of the
+ * events whose ADD is done but whose marker does not say so yet. An event
+ * is counted exactly when its id is in its head's pos_inflight or its
+ * marker says applied; it is written in four requests:
+ *
+ *   1. PutItem the marker (applied false), if absent. Present: the event
+ *      was seen; unless it says applied, it is finished below (with the
+ *      item and delta it first came with) for a writer that stopped.
+ *   2. GetItem the head (pos_ver v, pos_inflight), then GetItem the
+ *      marker. In the set, or applied: counted already, STORE_CONFLICT.
+ *   3. UpdateItem the head: ADD pending_delta delta, pos_inflight {id},
+ *      pos_ver 1, on the condition pos_ver = v. Lost to another sale of
+ *      the item: back to 2.
+ *   4. The marker SET applied; then DELETE id from pos_inflight.
+ *
+ * Why it counts once. The ADD in 3 is the one decision, and it happens
+ * only if the head did not change since the head was read in 2: if
+ * another writer's ADD of the same event came first, pos_ver moved and
+ * 3 fails; if it came before that read, the event was in pos_inflight at
+ * the read, or it had already left the set, which is done only after the
+ * marker says applied, and the marker is read after the head. A crash
+ * after 1 leaves the event uncounted (the POS, which got no answer,
+ * retries: step 1 finds the marker and the retry counts it); after 3 or
+ * between the two steps of 4, counted, and any retry says duplicate and
+ * finishes 4. Only a writer that dies after 3 and is never retried leaves
+ * its id in the head's set, where it costs a few bytes. Two deliveries of
+ * one event id with different items: the first one's item and delta win.
+ * The marker rows are the events' record (no audit row per sale).
+ *
+ * Flushes (store_pos_settle): a settle is a write of the head like a
+ * transition: conditional on ver, ADD pending_delta -delta, SET
+ * last_flush and the journal with the audit row "flushed", then the
+ * journal applied. last_flush makes it idempotent: ir-flush settles one
+ * flush at a time (the intent), so the last flush is the only one that
+ * can come again. Sales do not bump ver, so they never make a settle
+ * retry. The flush intent is one row, ("#flush", "#intent"): flush_id,
+ * owner, record; store_flush_swap is one PutItem or DeleteItem with a
+ * condition on flush_id and owner (or on its absence).
+ *
  * Round trips (store_round_trips counts HTTP requests, one per
  * aws_json call): item_states is one BatchGetItem of heads per 100
  * items; note_moves one BatchWriteItem per 25 items (DynamoDB's limit;
@@ -94,6 +137,10 @@
 
 #define HEAD_SK		"#head"
 #define PTR_SK		"#item"
+#define EVENT_SK	"#event"	/* a POS event's marker, PK the event id */
+#define FLUSH_PK	"#flush"	/* the flush intent: (#flush, #intent) */
+#define FLUSH_SK	"#intent"
+#define POS_ATTEMPTS	64	/* POS writes lost to other sales, in a row */
 #define GET_MAX		100	/* keys per BatchGetItem */
 #define PUT_MAX		25	/* requests per BatchWriteItem */
 #define ATTEMPTS	20	/* writes lost to other writers, in a row */
@@ -150,7 +197,7 @@ aws_fail(struct ddb *d, const struct aws_error *e, const char *what)
 {
 	if (strcmp(e->code, "ConditionalCheckFailedException") == 0)
 		return CHECK_FAILED;
-	if (e->transient) {
+	if (e->transient || e->status == 0) {
 		snprintf(d->err, sizeof(d->err), "%s: dynamodb is unavailable "
 		    "(%s); try again later", what, e->message);
 		return STORE_UNAVAILABLE;
@@ -1856,6 +1903,448 @@ ddb_list_items(void *p, const char *item_id,
 	return r;
 }
 
+/* item[name] as a boolean; 0 when absent. */
+static int
+get_bool(const json_t *item, const char *name)
+{
+	return json_is_true(json_object_get(json_object_get(item, name),
+	    "BOOL"));
+}
+
+/* Whether the string set item[name] holds s. */
+static int
+set_has(const json_t *item, const char *name, const char *s)
+{
+	json_t *set, *v;
+	size_t i;
+
+	set = json_object_get(json_object_get(item, name), "SS");
+	json_array_foreach(set, i, v)
+		if (strcmp(json_string_value(v), s) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * A pause before another try at a write lost to another writer: 1 ms and
+ * up, with a jitter of its own per process (a small LCG seeded by the
+ * pid), so that writers that collided do not collide again in step.
+ */
+static void
+pause_retry(int attempt)
+{
+	static unsigned long seed;
+
+	if (seed == 0)
+		seed = (unsigned long)getpid() * 2654435761UL +
+		    (unsigned long)time(NULL);
+	seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+	usleep((useconds_t)(1000 + ((seed >> 33) % 4000) * (attempt < 8 ?
+	    (unsigned long)attempt + 1 : 8)));
+}
+
+/* The pending delta on item_id's head into *v, 0 without one. */
+static int
+head_pending(struct ddb *d, const char *item_id, long long *v)
+{
+	json_t *head;
+	int r;
+
+	*v = 0;
+	if ((r = get_item(d, T_ORDERS, key2(item_id, HEAD_SK), &head,
+	    "reading the pending delta")) != STORE_OK)
+		return r;
+	if (head != NULL)
+		*v = get_n(head, "pending_delta", 0);
+	json_decref(head);
+	return STORE_OK;
+}
+
+/*
+ * The last two steps of a POS event, after the head's ADD: the marker
+ * says applied, then the event leaves the head's in-flight set. Both are
+ * idempotent; a failure leaves the event in the set, where it still
+ * counts as applied (see the header), so it is not reported.
+ */
+static void
+pos_finish(struct ddb *d, const char *event_id, const char *item_id)
+{
+	static const char what[] = "counting a POS event";
+
+	if (call(d, "UpdateItem", json_pack("{s:s,s:o,s:s,s:{s:s},"
+	    "s:{s:{s:b}}}", "TableName", d->table[T_ORDERS], "Key",
+	    key2(event_id, EVENT_SK), "UpdateExpression", "SET #a = :t",
+	    "ExpressionAttributeNames", "#a", "applied",
+	    "ExpressionAttributeValues", ":t", "BOOL", 1), NULL, what) !=
+	    STORE_OK)
+		return;
+	call(d, "UpdateItem", json_pack("{s:s,s:o,s:s,s:{s:s},s:{s:{s:[s]}}}",
+	    "TableName", d->table[T_ORDERS], "Key", key2(item_id, HEAD_SK),
+	    "UpdateExpression", "DELETE #pj :e",
+	    "ExpressionAttributeNames", "#pj", "pos_inflight",
+	    "ExpressionAttributeValues", ":e", "SS", event_id), NULL, what);
+}
+
+/*
+ * A duplicate's answer: STORE_CONFLICT with *cur the pending delta of the
+ * caller's item_id (read again when the event was first recorded for
+ * another item, whose pending delta *cur holds).
+ */
+static int
+conflict_pending(struct ddb *d, const char *item, const char *item_id,
+    long long *cur)
+{
+	int r;
+
+	if (strcmp(item, item_id) != 0 &&
+	    (r = head_pending(d, item_id, cur)) != STORE_OK)
+		return r;
+	return STORE_CONFLICT;
+}
+
+/*
+ * Counts a POS event: the marker, then the head's ADD, then the marker
+ * flipped to applied and the head's in-flight set cleared (see the
+ * header, "POS events", for why each step is where it is).
+ */
+static int
+ddb_pos_event(void *p, const char *event_id, const char *item_id,
+    long long delta, const char *at, long long *cur)
+{
+	static const char what[] = "counting a POS event";
+	struct ddb *d = p;
+	json_t *head, *marker, *out, *names, *vals;
+	char item[STORE_ID_MAX];
+	long long pver, mdelta;
+	int r, attempt, mine = 1;
+
+	r = call(d, "PutItem", json_pack("{s:s,s:{s:{s:s},s:{s:s},s:{s:s},"
+	    "s:o,s:{s:s},s:{s:b}},s:s}", "TableName", d->table[T_ORDERS],
+	    "Item", "item_id", "S", event_id, "order_id", "S", EVENT_SK,
+	    "item", "S", item_id, "delta", av_n(delta), "at", "S", at,
+	    "applied", "BOOL", 0, "ConditionExpression",
+	    "attribute_not_exists(item_id)"), NULL, what);
+	if (r != STORE_OK && r != CHECK_FAILED)
+		return r;
+	scopy(item, sizeof(item), item_id);
+	mdelta = delta;
+	if (r == CHECK_FAILED) {
+		/* Seen before: counted, or its writer stopped half way. */
+		if ((r = get_item(d, T_ORDERS, key2(event_id, EVENT_SK),
+		    &marker, what)) != STORE_OK)
+			return r;
+		if (marker == NULL)
+			return fail(d, what, "the event's marker vanished");
+		scopy(item, sizeof(item), get_s(marker, "item"));
+		mdelta = get_n(marker, "delta", 0);
+		mine = strcmp(item, item_id) == 0 && mdelta == delta;
+		json_decref(marker);
+	}
+	for (attempt = 0; attempt < POS_ATTEMPTS; attempt++) {
+		/* The head first, then the marker: see the header. */
+		if ((r = get_item(d, T_ORDERS, key2(item, HEAD_SK), &head,
+		    what)) != STORE_OK)
+			return r;
+		pver = head != NULL ? get_n(head, "pos_ver", 0) : 0;
+		*cur = head != NULL ? get_n(head, "pending_delta", 0) : 0;
+		if (head != NULL && set_has(head, "pos_inflight", event_id)) {
+			json_decref(head);
+			pos_finish(d, event_id, item);
+			return conflict_pending(d, item, item_id, cur);
+		}
+		json_decref(head);
+		if ((r = get_item(d, T_ORDERS, key2(event_id, EVENT_SK),
+		    &marker, what)) != STORE_OK)
+			return r;
+		if (marker == NULL)
+			return fail(d, what, "the event's marker vanished");
+		if (get_bool(marker, "applied")) {
+			json_decref(marker);
+			return conflict_pending(d, item, item_id, cur);
+		}
+		json_decref(marker);
+		names = json_pack("{s:s,s:s,s:s}", "#pd", "pending_delta",
+		    "#pj", "pos_inflight", "#pv", "pos_ver");
+		vals = json_pack("{s:o,s:{s:[s]},s:{s:s}}", ":d", av_n(mdelta),
+		    ":e", "SS", event_id, ":one", "N", "1");
+		if (names == NULL || vals == NULL || (pver > 0 &&
+		    put_av(vals, ":pv", av_n(pver)) == -1)) {
+			json_decref(names);
+			json_decref(vals);
+			return nomem(d, what);
+		}
+		r = call(d, "UpdateItem", json_pack("{s:s,s:o,s:s,s:s,s:o,s:o,"
+		    "s:s}", "TableName", d->table[T_ORDERS], "Key", key2(item,
+		    HEAD_SK), "UpdateExpression",
+		    "ADD #pd :d, #pj :e, #pv :one", "ConditionExpression",
+		    pver > 0 ? "#pv = :pv" : "attribute_not_exists(#pv)",
+		    "ExpressionAttributeNames", names,
+		    "ExpressionAttributeValues", vals, "ReturnValues",
+		    "ALL_NEW"), &out, what);
+		if (r == CHECK_FAILED) {
+			pause_retry(attempt);
+			continue;
+		}
+		if (r != STORE_OK)
+			return r;
+		*cur = get_n(json_object_get(out, "Attributes"),
+		    "pending_delta", 0);
+		json_decref(out);
+		pos_finish(d, event_id, item);
+		if (!mine)	/* the first delivery's event, finished for it */
+			return conflict_pending(d, item, item_id, cur);
+		return STORE_OK;
+	}
+	snprintf(d->err, sizeof(d->err), "%s: item %s is being changed by "
+	    "other programs; try again later", what, item);
+	return STORE_UNAVAILABLE;
+}
+
+/* Counted: the marker says so, or the event is in its head's set. */
+static int
+ddb_pos_seen(void *p, const char *event_id)
+{
+	static const char what[] = "looking up a POS event";
+	struct ddb *d = p;
+	json_t *marker, *head;
+	char item[STORE_ID_MAX];
+	int r, applied;
+
+	if ((r = get_item(d, T_ORDERS, key2(event_id, EVENT_SK), &marker,
+	    what)) != STORE_OK)
+		return r;
+	if (marker == NULL)
+		return STORE_NOTFOUND;
+	applied = get_bool(marker, "applied");
+	scopy(item, sizeof(item), get_s(marker, "item"));
+	json_decref(marker);
+	if (applied)
+		return STORE_OK;
+	if (item[0] == '\0')
+		return STORE_NOTFOUND;
+	if ((r = get_item(d, T_ORDERS, key2(item, HEAD_SK), &head, what)) !=
+	    STORE_OK)
+		return r;
+	applied = head != NULL && set_has(head, "pos_inflight", event_id);
+	json_decref(head);
+	return applied ? STORE_OK : STORE_NOTFOUND;
+}
+
+/* The pending deltas a Scan collects before they are sorted. */
+struct pend {
+	char	*item_id;
+	long long delta;
+};
+
+struct pends {
+	struct pend *v;
+	size_t	 n, cap;
+	int	 oom;
+};
+
+static int
+pend_row(void *ctx, json_t *row)
+{
+	struct pends *ps = ctx;
+	struct pend *nv;
+	long long delta = get_n(row, "pending_delta", 0);
+
+	if (delta == 0)
+		return 0;
+	if (ps->n == ps->cap) {
+		ps->cap = ps->cap ? ps->cap * 2 : 16;
+		if ((nv = realloc(ps->v, ps->cap * sizeof(*nv))) == NULL) {
+			ps->oom = 1;
+			return 1;
+		}
+		ps->v = nv;
+	}
+	if ((ps->v[ps->n].item_id = strdup(get_sz(row, "item_id"))) == NULL) {
+		ps->oom = 1;
+		return 1;
+	}
+	ps->v[ps->n++].delta = delta;
+	return 0;
+}
+
+static int
+pend_cmp(const void *a, const void *b)
+{
+	const struct pend *x = a, *y = b;
+
+	return strcmp(x->item_id, y->item_id);
+}
+
+/*
+ * A Scan of the heads with a pending delta (one row per item sold since
+ * the last flush), sorted by item_id, then the callbacks.
+ */
+static int
+ddb_pos_pending(void *p, int (*fn)(void *, const char *, long long),
+    void *ctx)
+{
+	static const char what[] = "listing pending deltas";
+	struct ddb *d = p;
+	struct pends ps;
+	json_t *extra;
+	size_t i;
+	int r;
+
+	memset(&ps, 0, sizeof(ps));
+	extra = json_pack("{s:s,s:{s:s,s:s},s:{s:{s:s},s:{s:s}}}",
+	    "FilterExpression", "#sk = :h AND #pd <> :z",
+	    "ExpressionAttributeNames", "#sk", "order_id", "#pd",
+	    "pending_delta", "ExpressionAttributeValues", ":h", "S", HEAD_SK,
+	    ":z", "N", "0");
+	if (extra == NULL)
+		return nomem(d, what);
+	r = each_row(d, T_ORDERS, NULL, extra, pend_row, &ps, what);
+	json_decref(extra);
+	if (r == STORE_OK && ps.oom)
+		r = nomem(d, what);
+	if (r == STORE_OK) {
+		qsort(ps.v, ps.n, sizeof(*ps.v), pend_cmp);
+		for (i = 0; i < ps.n; i++)
+			if (fn(ctx, ps.v[i].item_id, ps.v[i].delta) != 0)
+				break;
+	}
+	for (i = 0; i < ps.n; i++)
+		free(ps.v[i].item_id);
+	free(ps.v);
+	return r;
+}
+
+/*
+ * Settles a flushed delta through the head, as transition does: read it
+ * (its journal applied), refuse if last_flush is this flush, else one
+ * conditional write on its ver: ADD -delta, SET last_flush, ver + 1 and a
+ * journal holding the audit row "flushed"; then the journal is applied.
+ */
+static int
+ddb_pos_settle(void *p, const char *item_id, long long delta,
+    const char *flush_id, const char *at)
+{
+	static const char what[] = "settling a flushed delta";
+	struct ddb *d = p;
+	struct view v;
+	json_t *audit, *j, *names, *vals;
+	char note[STORE_ID_MAX + 128];
+	const char *last;
+	long long ver, left;
+	int r, attempt;
+
+	for (attempt = 0; attempt < ATTEMPTS; attempt++) {
+		if ((r = load(d, item_id, NULL, &v)) != STORE_OK)
+			return r;
+		if (v.head == NULL) {
+			view_free(&v);
+			return STORE_NOTFOUND;
+		}
+		last = get_s(v.head, "last_flush");
+		if (last != NULL && strcmp(last, flush_id) == 0) {
+			view_free(&v);
+			return STORE_CONFLICT;
+		}
+		ver = v.ver;
+		left = get_n(v.head, "pending_delta", 0) - delta;
+		view_free(&v);
+		snprintf(note, sizeof(note), "%+lld written to the stock sheet "
+		    "by flush %s; %lld still pending", delta, flush_id, left);
+		audit = audit_item(item_id, "", "flushed", "ir-flush",
+		    ORDER_NONE, ORDER_NONE, note, at, ver + 1);
+		j = json_pack("{s:o,s:{s:o}}", "v", av_n(ver + 1), "audit",
+		    "M", audit);
+		names = json_pack("{s:s,s:s,s:s}", "#pd", "pending_delta",
+		    "#lf", "last_flush", "#j", "j");
+		vals = json_pack("{s:o,s:o,s:o,s:{s:O}}", ":v1", av_n(ver + 1),
+		    ":neg", av_n(-delta), ":f", av_s(flush_id), ":j", "M", j);
+		r = write_head(d, item_id, ver, "SET #ver = :v1, #lf = :f, "
+		    "#j = :j ADD #pd :neg", names, vals, what);
+		if (r == CHECK_FAILED) {
+			json_decref(j);
+			continue;
+		}
+		if (r != STORE_OK) {
+			json_decref(j);
+			return r;
+		}
+		if (j != NULL)
+			settle(d, item_id, j);
+		json_decref(j);
+		return STORE_OK;
+	}
+	snprintf(d->err, sizeof(d->err), "%s: item %s is being changed by "
+	    "other programs; try again later", what, item_id);
+	return STORE_UNAVAILABLE;
+}
+
+/* The intent row, (#flush, #intent), into cur. */
+static int
+ddb_flush_get(void *p, struct store_flush *cur)
+{
+	struct ddb *d = p;
+	json_t *row;
+	int r;
+
+	if ((r = get_item(d, T_ORDERS, key2(FLUSH_PK, FLUSH_SK), &row,
+	    "reading the flush intent")) != STORE_OK)
+		return r;
+	if (row == NULL)
+		return STORE_NOTFOUND;
+	scopy(cur->flush_id, sizeof(cur->flush_id), get_s(row, "flush_id"));
+	scopy(cur->owner, sizeof(cur->owner), get_s(row, "owner"));
+	cur->record = strdup(get_sz(row, "record"));
+	json_decref(row);
+	return cur->record != NULL ? STORE_OK :
+	    nomem(d, "reading the flush intent");
+}
+
+/*
+ * One conditional request: PutItem if absent, PutItem or DeleteItem if it
+ * is the one expected.
+ */
+static int
+ddb_flush_swap(void *p, const char *expect_id, const char *expect_owner,
+    const struct store_flush *next)
+{
+	static const char what[] = "writing the flush intent";
+	struct ddb *d = p;
+	json_t *req, *item = NULL;
+	int r;
+
+	if (next != NULL) {
+		item = key2(FLUSH_PK, FLUSH_SK);
+		if (item == NULL || put_av(item, "flush_id",
+		    av_f(next->flush_id, sizeof(next->flush_id))) == -1 ||
+		    put_av(item, "owner", av_f(next->owner,
+		    sizeof(next->owner))) == -1 || put_av(item, "record",
+		    av_s(next->record)) == -1) {
+			json_decref(item);
+			return nomem(d, what);
+		}
+	}
+	if (expect_id == NULL)
+		req = json_pack("{s:s,s:o,s:s}", "TableName",
+		    d->table[T_ORDERS], "Item", item, "ConditionExpression",
+		    "attribute_not_exists(item_id)");
+	else if (next != NULL)
+		req = json_pack("{s:s,s:o,s:s,s:{s:s,s:s},s:{s:o,s:o}}",
+		    "TableName", d->table[T_ORDERS], "Item", item,
+		    "ConditionExpression", "#f = :f AND #o = :o",
+		    "ExpressionAttributeNames", "#f", "flush_id", "#o", "owner",
+		    "ExpressionAttributeValues", ":f", av_s(expect_id), ":o",
+		    av_s(expect_owner));
+	else
+		req = json_pack("{s:s,s:o,s:s,s:{s:s,s:s},s:{s:o,s:o}}",
+		    "TableName", d->table[T_ORDERS], "Key", key2(FLUSH_PK,
+		    FLUSH_SK), "ConditionExpression", "#f = :f AND #o = :o",
+		    "ExpressionAttributeNames", "#f", "flush_id", "#o", "owner",
+		    "ExpressionAttributeValues", ":f", av_s(expect_id), ":o",
+		    av_s(expect_owner));
+	r = call(d, next != NULL ? "PutItem" : "DeleteItem", req, NULL, what);
+	return r == CHECK_FAILED ? STORE_CONFLICT : r;
+}
+
 /* HTTP requests made since open. */
 static unsigned long
 ddb_round_trips(void *p)
@@ -1882,5 +2371,11 @@ const struct store_ops store_dynamodb_ops = {
 	.list_orders = ddb_list_orders,
 	.list_audit = ddb_list_audit,
 	.list_items = ddb_list_items,
+	.pos_event = ddb_pos_event,
+	.pos_seen = ddb_pos_seen,
+	.pos_pending = ddb_pos_pending,
+	.pos_settle = ddb_pos_settle,
+	.flush_get = ddb_flush_get,
+	.flush_swap = ddb_flush_swap,
 	.round_trips = ddb_round_trips,
 };

@@ -25,6 +25,12 @@
  *     number of ids asked for. last_move / last_checked are not in it
  *     (store.h: item_states leaves them empty; store_list_items has them).
  *   - One connection per thread, and a forked child opens its own.
+ *   - POS events (schema 2): store_pos_event inserts the event row and
+ *     adds to state.pending_delta in one IMMEDIATE transaction; the event
+ *     id is the primary key of pos_events, so a retry is refused by the
+ *     file. A settle subtracts, records last_flush and the audit row in
+ *     one transaction too. The flush intent is the one row of
+ *     flush_intent, compared and swapped under the write lock.
  */
 #include <sys/stat.h>
 
@@ -103,12 +109,46 @@ migrate_to_1(sqlite3 *db)
 }
 
 /*
+ * Schema 2: point-of-sale events and the flush (ir-pos, ir-flush).
+ *   pos_events    one row per event id ever counted: the event id is the
+ *                 primary key, so a retried event is refused by the file;
+ *   state         pending_delta (already in schema 1) is the sum of the
+ *                 deltas not yet on the sheet; last_flush, the last flush
+ *                 settled for the item, makes a settle idempotent (flushes
+ *                 take turns through the intent, so the last one is the
+ *                 only one that can be settled again);
+ *   flush_intent  at most one row: the flush in progress.
+ */
+static const char schema_2[] =
+	"ALTER TABLE state ADD COLUMN last_flush TEXT;"
+	"CREATE INDEX state_pending ON state (item_id)"
+	" WHERE pending_delta <> 0;"
+	"CREATE TABLE pos_events ("
+	" event_id TEXT PRIMARY KEY,"
+	" item_id TEXT NOT NULL,"
+	" delta INTEGER NOT NULL,"
+	" at TEXT NOT NULL DEFAULT '');"
+	"CREATE TABLE flush_intent ("
+	" one INTEGER PRIMARY KEY CHECK (one = 1),"
+	" flush_id TEXT NOT NULL,"
+	" owner TEXT NOT NULL,"
+	" record TEXT NOT NULL);";
+
+/* 1 -> 2: POS events and the flush. */
+static int
+migrate_to_2(sqlite3 *db)
+{
+	return sqlite3_exec(db, schema_2, NULL, NULL, NULL);
+}
+
+/*
  * migrations[i] brings a file from schema i to i + 1, inside the open's
  * transaction; it returns an SQLite result code. A new schema is one
  * function appended here (SCHEMA_VERSION follows).
  */
 static int (*const migrations[])(sqlite3 *) = {
 	migrate_to_1,
+	migrate_to_2,
 };
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(migrations[0])))
 
@@ -132,6 +172,16 @@ enum st {
 	ST_LIST_ORDERS,
 	ST_LIST_AUDIT,
 	ST_LIST_ITEMS,
+	ST_POS_INSERT,
+	ST_POS_ADD,
+	ST_POS_GET,
+	ST_POS_SEEN,
+	ST_POS_PENDING,
+	ST_POS_SETTLE,
+	ST_POS_LAST_FLUSH,
+	ST_FLUSH_GET,
+	ST_FLUSH_PUT,
+	ST_FLUSH_DEL,
 	ST__N
 };
 
@@ -213,6 +263,39 @@ static const char *const sql[ST__N] = {
 	    " LEFT JOIN orders AS o ON o.item_id = i.item_id"
 	    " AND o.status IN " OPEN_IN
 	    " WHERE ?1 IS NULL OR i.item_id = ?1 ORDER BY i.item_id",
+	/* A row only when the event is new: the key refuses a retry. */
+	[ST_POS_INSERT] =
+	    "INSERT INTO pos_events (event_id, item_id, delta, at)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (event_id) DO NOTHING"
+	    " RETURNING event_id",
+	[ST_POS_ADD] =
+	    "INSERT INTO state (item_id, pending_delta) VALUES (?1, ?2)"
+	    " ON CONFLICT (item_id) DO UPDATE SET"
+	    " pending_delta = pending_delta + excluded.pending_delta"
+	    " RETURNING pending_delta",
+	[ST_POS_GET] =
+	    "SELECT pending_delta FROM state WHERE item_id = ?1",
+	[ST_POS_SEEN] =
+	    "SELECT 1 FROM pos_events WHERE event_id = ?1",
+	[ST_POS_PENDING] =
+	    "SELECT item_id, pending_delta FROM state"
+	    " WHERE pending_delta <> 0 ORDER BY item_id",
+	/* Not twice for the same flush. */
+	[ST_POS_SETTLE] =
+	    "UPDATE state SET pending_delta = pending_delta - ?2,"
+	    " last_flush = ?3 WHERE item_id = ?1"
+	    " AND (last_flush IS NULL OR last_flush <> ?3)"
+	    " RETURNING pending_delta",
+	[ST_POS_LAST_FLUSH] =
+	    "SELECT last_flush = ?2 FROM state WHERE item_id = ?1",
+	[ST_FLUSH_GET] =
+	    "SELECT flush_id, owner, record FROM flush_intent WHERE one = 1",
+	[ST_FLUSH_PUT] =
+	    "INSERT INTO flush_intent (one, flush_id, owner, record)"
+	    " VALUES (1, ?1, ?2, ?3) ON CONFLICT (one) DO UPDATE SET"
+	    " flush_id = excluded.flush_id, owner = excluded.owner,"
+	    " record = excluded.record",
+	[ST_FLUSH_DEL] = "DELETE FROM flush_intent",
 };
 
 /* One item in the item_states table; item_id is allocated with it. */
@@ -1463,6 +1546,248 @@ sq_list_items(void *p, const char *item_id,
 	return r;
 }
 
+/*
+ * Runs a bound statement that returns at most one integer into *v:
+ * STORE_OK, STORE_NOTFOUND (no row), or the failure. Ends the run.
+ */
+static int
+fetch_int(struct sq *sq, sqlite3_stmt *st, long long *v, const char *what)
+{
+	int r, rc;
+
+	rc = step(sq, st);
+	if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		r = STORE_OK;
+	} else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = sqerr(sq, rc, what);
+	done(st);
+	return r;
+}
+
+/* The pending delta of item_id into *v (0 without a state row). */
+static int
+read_pending(struct sq *sq, const char *item_id, long long *v)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	*v = 0;
+	if ((r = stmt(sq, ST_POS_GET, &st)) != STORE_OK)
+		return r;
+	bind_text(sq, st, 1, item_id);
+	r = fetch_int(sq, st, v, "reading the pending delta");
+	return r == STORE_NOTFOUND ? STORE_OK : r;
+}
+
+/*
+ * BEGIN IMMEDIATE; insert the event (nothing when its id is there);
+ * add the delta; COMMIT. One transaction: the event is counted exactly
+ * when its row exists.
+ */
+static int
+sq_pos_event(void *p, const char *event_id, const char *item_id,
+    long long delta, const char *at, long long *cur)
+{
+	static const char what[] = "counting a POS event";
+	struct sq *sq = p;
+	sqlite3_stmt *st;
+	int r, rc;
+
+	if ((r = tx_begin(sq)) != STORE_OK)
+		return r;
+	if ((r = stmt(sq, ST_POS_INSERT, &st)) != STORE_OK)
+		goto fail;
+	bind_text(sq, st, 1, event_id);
+	bind_text(sq, st, 2, item_id);
+	bind_int(sq, st, 3, delta);
+	bind_text(sq, st, 4, at);
+	rc = step(sq, st);
+	done(st);
+	if (rc == SQLITE_DONE) {
+		/* Seen before: read under the same lock, change nothing. */
+		r = read_pending(sq, item_id, cur);
+		tx_rollback(sq);
+		return r == STORE_OK ? STORE_CONFLICT : r;
+	}
+	if (rc != SQLITE_ROW) {
+		r = sqerr(sq, rc, what);
+		goto fail;
+	}
+	if ((r = stmt(sq, ST_POS_ADD, &st)) != STORE_OK)
+		goto fail;
+	bind_text(sq, st, 1, item_id);
+	bind_int(sq, st, 2, delta);
+	if ((r = fetch_int(sq, st, cur, what)) != STORE_OK) {
+		if (r == STORE_NOTFOUND)
+			r = sqerr(sq, SQLITE_ERROR, what);
+		goto fail;
+	}
+	return tx_commit(sq);
+fail:
+	tx_rollback(sq);
+	return r;
+}
+
+/* One lookup by the primary key. */
+static int
+sq_pos_seen(void *p, const char *event_id)
+{
+	struct sq *sq = p;
+	sqlite3_stmt *st;
+	long long v;
+	int r;
+
+	if ((r = stmt(sq, ST_POS_SEEN, &st)) != STORE_OK)
+		return r;
+	bind_text(sq, st, 1, event_id);
+	return fetch_int(sq, st, &v, "looking up a POS event");
+}
+
+/* Items with a pending delta, through the partial index. */
+static int
+sq_pos_pending(void *p, int (*fn)(void *, const char *, long long),
+    void *ctx)
+{
+	struct sq *sq = p;
+	sqlite3_stmt *st;
+	int r, rc, stop = 0;
+
+	if ((r = stmt(sq, ST_POS_PENDING, &st)) != STORE_OK)
+		return r;
+	while (!stop && (rc = step(sq, st)) == SQLITE_ROW)
+		stop = fn(ctx, col(st, 0), sqlite3_column_int64(st, 1));
+	if (!stop && rc != SQLITE_DONE)
+		r = sqerr(sq, rc, "listing pending deltas");
+	done(st);
+	return r;
+}
+
+/*
+ * BEGIN IMMEDIATE; subtract delta unless last_flush is this flush; audit
+ * "flushed"; COMMIT. When no row moved, last_flush tells CONFLICT (done
+ * before) from NOTFOUND (no state row).
+ */
+static int
+sq_pos_settle(void *p, const char *item_id, long long delta,
+    const char *flush_id, const char *at)
+{
+	static const char what[] = "settling a flushed delta";
+	struct sq *sq = p;
+	sqlite3_stmt *st;
+	long long left, same;
+	char note[STORE_ID_MAX + 128];
+	int r;
+
+	if ((r = tx_begin(sq)) != STORE_OK)
+		return r;
+	if ((r = stmt(sq, ST_POS_SETTLE, &st)) != STORE_OK)
+		goto fail;
+	bind_text(sq, st, 1, item_id);
+	bind_int(sq, st, 2, delta);
+	bind_text(sq, st, 3, flush_id);
+	if ((r = fetch_int(sq, st, &left, what)) == STORE_NOTFOUND) {
+		if ((r = stmt(sq, ST_POS_LAST_FLUSH, &st)) != STORE_OK)
+			goto fail;
+		bind_text(sq, st, 1, item_id);
+		bind_text(sq, st, 2, flush_id);
+		r = fetch_int(sq, st, &same, what);
+		tx_rollback(sq);
+		if (r == STORE_OK)
+			return STORE_CONFLICT;
+		return r;
+	}
+	if (r != STORE_OK)
+		goto fail;
+	snprintf(note, sizeof(note), "%+lld written to the stock sheet by "
+	    "flush %s; %lld still pending", delta, flush_id, left);
+	if ((r = audit_add(sq, at, item_id, NULL, "flushed", "ir-flush",
+	    ORDER_NONE, ORDER_NONE, note)) != STORE_OK)
+		goto fail;
+	return tx_commit(sq);
+fail:
+	tx_rollback(sq);
+	return r;
+}
+
+/* The intent row into cur (record malloc'd). */
+static int
+read_flush(struct sq *sq, struct store_flush *cur)
+{
+	sqlite3_stmt *st;
+	int r, rc;
+
+	memset(cur, 0, sizeof(*cur));
+	if ((r = stmt(sq, ST_FLUSH_GET, &st)) != STORE_OK)
+		return r;
+	rc = step(sq, st);
+	if (rc == SQLITE_ROW) {
+		scopy(cur->flush_id, sizeof(cur->flush_id), col(st, 0));
+		scopy(cur->owner, sizeof(cur->owner), col(st, 1));
+		r = (cur->record = strdup(col(st, 2))) == NULL ?
+		    nomem(sq, "reading the flush intent") : STORE_OK;
+	} else if (rc == SQLITE_DONE)
+		r = STORE_NOTFOUND;
+	else
+		r = sqerr(sq, rc, "reading the flush intent");
+	done(st);
+	return r;
+}
+
+static int
+sq_flush_get(void *p, struct store_flush *cur)
+{
+	return read_flush(p, cur);
+}
+
+/* BEGIN IMMEDIATE; compare; put or delete; COMMIT. */
+static int
+sq_flush_swap(void *p, const char *expect_id, const char *expect_owner,
+    const struct store_flush *next)
+{
+	static const char what[] = "writing the flush intent";
+	struct sq *sq = p;
+	struct store_flush cur;
+	sqlite3_stmt *st;
+	int r, rc, match;
+
+	if ((r = tx_begin(sq)) != STORE_OK)
+		return r;
+	r = read_flush(sq, &cur);
+	free(cur.record);
+	if (r != STORE_OK && r != STORE_NOTFOUND)
+		goto fail;
+	if (expect_id == NULL)
+		match = r == STORE_NOTFOUND;
+	else
+		match = r == STORE_OK && strcmp(cur.flush_id, expect_id) == 0 &&
+		    strcmp(cur.owner, expect_owner) == 0;
+	if (!match) {
+		tx_rollback(sq);
+		return STORE_CONFLICT;
+	}
+	if ((r = stmt(sq, next != NULL ? ST_FLUSH_PUT : ST_FLUSH_DEL,
+	    &st)) != STORE_OK)
+		goto fail;
+	if (next != NULL) {
+		bind_field(sq, st, 1, next->flush_id, sizeof(next->flush_id));
+		bind_field(sq, st, 2, next->owner, sizeof(next->owner));
+		bind_text(sq, st, 3, next->record);
+	}
+	rc = step(sq, st);
+	done(st);
+	if (rc != SQLITE_DONE) {
+		r = sqerr(sq, rc, what);
+		goto fail;
+	}
+	return tx_commit(sq);
+fail:
+	tx_rollback(sq);
+	return r;
+}
+
 /* Statement runs since open (a note_moves batch counts one). */
 static unsigned long
 sq_round_trips(void *p)
@@ -1489,5 +1814,11 @@ const struct store_ops store_sqlite_ops = {
 	.list_orders = sq_list_orders,
 	.list_audit = sq_list_audit,
 	.list_items = sq_list_items,
+	.pos_event = sq_pos_event,
+	.pos_seen = sq_pos_seen,
+	.pos_pending = sq_pos_pending,
+	.pos_settle = sq_pos_settle,
+	.flush_get = sq_flush_get,
+	.flush_swap = sq_flush_swap,
 	.round_trips = sq_round_trips,
 };

@@ -65,6 +65,23 @@ run_page() {
 	run_page ir-orders.1 1 'IR_CONF=samples/ir.conf ir-sync | IR_CONF=samples/ir.conf ir-check | IR_CONF=samples/ir.conf ir-draft > /dev/null'
 }
 
+@test "ir-serve(1) examples: servers that stop themselves" {
+	run_page ir-serve.1
+}
+
+@test "ir-pos(1) examples" {
+	run_page ir-pos.1
+	# the examples counted on the store, never on the repo's sheet
+	cmp "$REPO/samples/stock.csv" "$T/samples/stock.csv"
+}
+
+@test "ir-flush(1) examples, with a crash before the run that finishes it" {
+	run_page ir-flush.1 3 'IR_FAULT=flush-renamed ir-flush --stock "$sheet" > /dev/null 2>&1 || true'
+	cmp "$REPO/samples/stock.csv" "$T/samples/stock.csv"
+	[ "$(sqlite3 "$T/var/ir.db" "select count(*) from audit where action = 'flushed'")" -eq 2 ]
+	[ "$(sqlite3 "$T/var/ir.db" "select count(*) from state where pending_delta <> 0")" -eq 0 ]
+}
+
 @test "ir(7) examples" {
 	run_page ir.7
 }

@@ -417,6 +417,86 @@ TEST(draft_eml_deterministic)
 	buf_free(&b);
 }
 
+/* The text and HTML parts of a draft, g_free'd by the caller. */
+static void
+draft_parts(const struct compose_draft *d, char **text, char **html)
+{
+	struct buf eml = { 0 };
+	GMimeMessage *m;
+	GMimeObject *top;
+
+	*text = g_strdup("");
+	*html = g_strdup("");
+	if (compose_draft_eml(d, &eml) == 0 && (m = parse(&eml)) != NULL) {
+		top = g_mime_message_get_mime_part(m);
+		g_free(*text);
+		g_free(*html);
+		*text = text_of(sub(top, 0));
+		*html = text_of(sub(top, 1));
+		g_object_unref(m);
+	}
+	buf_free(&eml);
+}
+
+TEST(draft_eml_links)
+{
+	struct compose_draft d = draft();
+	struct buf a = { 0 }, b = { 0 };
+	char *text, *html;
+
+	d.approve_url = "https://shop.example/a/AP.x";
+	d.edit_url = "https://shop.example/a/ED.y?k=1&v=\"2\"";
+	d.skip_url = "https://shop.example/a/SK.z";
+	d.links_until = "2024-03-08 08:00 (UTC)";
+	draft_parts(&d, &text, &html);
+	CHECK(strstr(text, "To send it, open this link and confirm:\n"
+	    "  https://shop.example/a/AP.x\n") != NULL);
+	CHECK(strstr(text, "To change the amount:\n"
+	    "  https://shop.example/a/ED.y?k=1&v=\"2\"\n") != NULL);
+	CHECK(strstr(text, "To skip it this time:\n"
+	    "  https://shop.example/a/SK.z\n") != NULL);
+	CHECK(strstr(text, "The links work until 2024-03-08 08:00 (UTC).") !=
+	    NULL);
+	CHECK(strstr(text, "asks you to confirm") != NULL);
+	CHECK(strstr(text, "From a terminal instead:  ir-approve --approve "
+	    "SKU-1-20240301 [--qty N]\n") != NULL);
+	CHECK(strstr(text, "ir-approve --skip") == NULL);
+	/* the links as buttons, every URL escaped in its attribute */
+	CHECK(strstr(html, "<a href=\"https://shop.example/a/AP.x\"") != NULL);
+	CHECK(strstr(html, "<a href=\"https://shop.example/a/ED.y?k=1&amp;"
+	    "v=&quot;2&quot;\"") != NULL);
+	CHECK(strstr(html, "Approve and send</a>") != NULL);
+	CHECK(strstr(html, "Change the amount</a>") != NULL);
+	CHECK(strstr(html, "Skip this time</a>") != NULL);
+	CHECK(strstr(html, "2024-03-08 08:00 (UTC)") != NULL);
+	CHECK(strstr(html, "</body></html>") != NULL);
+	g_free(text);
+	g_free(html);
+	/* deterministic with links too */
+	CHECK_EQ_INT(compose_draft_eml(&d, &a), 0);
+	CHECK_EQ_INT(compose_draft_eml(&d, &b), 0);
+	CHECK(a.len == b.len && memcmp(a.p, b.p, a.len) == 0);
+	buf_free(&a);
+	buf_free(&b);
+}
+
+TEST(draft_eml_links_need_all_three)
+{
+	struct compose_draft d = draft();
+	char *text, *html;
+
+	d.approve_url = "https://shop.example/a/AP.x";
+	d.edit_url = "https://shop.example/a/ED.y";
+	d.skip_url = "";
+	draft_parts(&d, &text, &html);
+	CHECK(strstr(text, "/a/") == NULL);
+	CHECK(strstr(html, "/a/") == NULL);
+	CHECK(strstr(text, "To skip it this time:  ir-approve --skip "
+	    "SKU-1-20240301\n") != NULL);
+	g_free(text);
+	g_free(html);
+}
+
 TEST(draft_eml_message_id_forms)
 {
 	struct compose_draft d = draft();
@@ -906,6 +986,8 @@ main(void)
 	RUN(draft_eml_bodies);
 	RUN(draft_eml_no_supplier_email);
 	RUN(draft_eml_deterministic);
+	RUN(draft_eml_links);
+	RUN(draft_eml_links_need_all_three);
 	RUN(draft_eml_message_id_forms);
 	RUN(draft_eml_bad_address);
 	RUN(long_lines_stay_under_998);

@@ -378,7 +378,7 @@ TEST(test_open_create_reopen)
 		return;
 	if (!dynamo) {
 		CHECK(stat(dir, &sb) == 0 && S_ISDIR(sb.st_mode));
-		CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 1);
+		CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 2);
 	}
 	mkorder(&o, "SKU-1-20240304", "SKU-1", "2024-03-04", 48);
 	CHECK_EQ_INT(store_create_pending(s, &o, "ir-draft", &cur), STORE_OK);
@@ -1487,7 +1487,475 @@ TEST(test_race_first_open)
 	if (dynamo)
 		return;
 	dbpath(path, sizeof(path), "race3");
-	CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 1);
+	CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 2);
+}
+
+/* Pending deltas a listing collects (up to 16). */
+struct pendings {
+	char	 item[16][32];
+	long long delta[16];
+	int	 n;
+};
+
+static int
+collect_pending(void *ctx, const char *item_id, long long delta)
+{
+	struct pendings *ps = ctx;
+
+	if (ps->n < 16) {
+		snprintf(ps->item[ps->n], sizeof(ps->item[0]), "%s", item_id);
+		ps->delta[ps->n] = delta;
+	}
+	ps->n++;
+	return 0;
+}
+
+/* The pending delta of item as the listing shows it (0: not listed). */
+static long long
+pending_of(struct store *s, const char *item)
+{
+	struct pendings ps;
+	int i;
+
+	memset(&ps, 0, sizeof(ps));
+	if (store_pos_pending(s, collect_pending, &ps) != STORE_OK)
+		return -999999;
+	for (i = 0; i < ps.n && i < 16; i++)
+		if (strcmp(ps.item[i], item) == 0)
+			return ps.delta[i];
+	return 0;
+}
+
+/*
+ * POS events: each id counts once, deltas add up per item, the listing
+ * shows the items with a non-zero delta by item_id, and an item with POS
+ * state still gets and moves its orders.
+ */
+TEST(test_pos_event_counts_once)
+{
+	struct store_transition t;
+	struct store_order o, cur;
+	struct pendings ps;
+	struct store *s;
+	long long p;
+
+	if ((s = open_store("pos")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	memset(&ps, 0, sizeof(ps));
+	CHECK_EQ_INT(store_pos_pending(s, collect_pending, &ps), STORE_OK);
+	CHECK_EQ_INT(ps.n, 0);
+	CHECK_EQ_INT(store_pos_seen(s, "E1"), STORE_NOTFOUND);
+
+	p = 42;
+	CHECK_EQ_INT(store_pos_event(s, "E1", "B", -3, "2024-03-04T10:00:00Z",
+	    &p), STORE_OK);
+	CHECK_EQ_INT(p, -3);
+	/* The POS retries: nothing changes, the answer says so. */
+	p = 42;
+	CHECK_EQ_INT(store_pos_event(s, "E1", "B", -3, "2024-03-04T10:00:00Z",
+	    &p), STORE_CONFLICT);
+	CHECK_EQ_INT(p, -3);
+	/* The same id for another item is the same event. */
+	CHECK_EQ_INT(store_pos_event(s, "E1", "A", -9, NULL, &p),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(p, 0);
+	CHECK_EQ_INT(store_pos_seen(s, "E1"), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "E2", "B", 5, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, 2);
+	CHECK_EQ_INT(store_pos_event(s, "E3", "A", -1, NULL, NULL), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "E4", "C", -2, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "E5", "C", 2, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, 0);
+
+	/* C is back to 0: not listed. */
+	memset(&ps, 0, sizeof(ps));
+	CHECK_EQ_INT(store_pos_pending(s, collect_pending, &ps), STORE_OK);
+	CHECK_EQ_INT(ps.n, 2);
+	CHECK_EQ_STR(ps.item[0], "A");
+	CHECK_EQ_INT(ps.delta[0], -1);
+	CHECK_EQ_STR(ps.item[1], "B");
+	CHECK_EQ_INT(ps.delta[1], 2);
+
+	/* Refused before the backend: nothing to count, no id. */
+	CHECK_EQ_INT(store_pos_event(s, "E6", "B", 0, NULL, &p), STORE_ERR);
+	CHECK_EQ_INT(store_pos_event(s, "", "B", -1, NULL, &p), STORE_ERR);
+	CHECK_EQ_INT(store_pos_event(s, "E7", "", -1, NULL, &p), STORE_ERR);
+	CHECK_EQ_INT(store_pos_seen(s, "E6"), STORE_NOTFOUND);
+
+	/* B's orders work as before, and leave its pending delta alone. */
+	mkorder(&o, "B-1", "B", "2024-03-04", 12);
+	CHECK_EQ_INT(store_create_pending(s, &o, "ir-draft", &cur), STORE_OK);
+	free(cur.record);
+	t = mktrans("B-1", ORDER_PENDING, ORDER_SENDING, "approved", "alice");
+	CHECK_EQ_INT(store_transition(s, &t, &cur), STORE_OK);
+	free(cur.record);
+	CHECK_EQ_INT(store_pos_event(s, "E8", "B", -1, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, 1);
+	t = mktrans("B-1", ORDER_SENDING, ORDER_ON_ORDER, "sent", "alice");
+	CHECK_EQ_INT(store_transition(s, &t, &cur), STORE_OK);
+	CHECK_EQ_INT(cur.status, ORDER_ON_ORDER);
+	free(cur.record);
+	CHECK_EQ_INT(pending_of(s, "B"), 1);
+	CHECK_EQ_INT(count_audit(s, "B", NULL), 3);
+	store_close(s);
+}
+
+/*
+ * A flush settles exactly what it wrote, once: a second settle of the
+ * same flush changes nothing, a sale counted meanwhile stays pending, and
+ * each settle leaves one audit row.
+ */
+TEST(test_pos_settle)
+{
+	struct audits as;
+	struct store *s;
+	long long p;
+	int i, flushed;
+
+	if ((s = open_store("settle")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(store_pos_event(s, "S1", "A", -4, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "S2", "A", -3, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "S3", "B", 6, NULL, &p), STORE_OK);
+	/* The flush took A -7, B +6; then A sells 2 more. */
+	CHECK_EQ_INT(store_pos_event(s, "S4", "A", -2, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, -9);
+	CHECK_EQ_INT(store_pos_settle(s, "A", -7, "F1", "2024-03-04T10:05:00Z"),
+	    STORE_OK);
+	CHECK_EQ_INT(pending_of(s, "A"), -2);
+	/* Again (a flush finished by the next one): nothing changes. */
+	CHECK_EQ_INT(store_pos_settle(s, "A", -7, "F1", "2024-03-04T10:06:00Z"),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(pending_of(s, "A"), -2);
+	CHECK_EQ_INT(store_pos_settle(s, "B", 6, "F1", "2024-03-04T10:05:00Z"),
+	    STORE_OK);
+	CHECK_EQ_INT(pending_of(s, "B"), 0);
+	CHECK_EQ_INT(store_pos_settle(s, "B", 6, "F1", "2024-03-04T10:05:00Z"),
+	    STORE_CONFLICT);
+	/* The next flush takes the rest. */
+	CHECK_EQ_INT(store_pos_settle(s, "A", -2, "F2", "2024-03-04T10:10:00Z"),
+	    STORE_OK);
+	CHECK_EQ_INT(pending_of(s, "A"), 0);
+	CHECK_EQ_INT(store_pos_settle(s, "Z", -1, "F2", NULL), STORE_NOTFOUND);
+	CHECK_EQ_INT(store_pos_settle(s, "A", 0, "F3", NULL), STORE_ERR);
+	CHECK_EQ_INT(store_pos_settle(s, "A", -1, "", NULL), STORE_ERR);
+
+	memset(&as, 0, sizeof(as));
+	CHECK_EQ_INT(store_list_audit(s, "A", collect_audit, &as), STORE_OK);
+	for (i = flushed = 0; i < as.n && i < 16; i++)
+		if (strcmp(as.a[i].action, "flushed") == 0) {
+			flushed++;
+			CHECK_EQ_STR(as.a[i].by_user, "ir-flush");
+			CHECK_EQ_STR(as.a[i].order_id, "");
+		}
+	CHECK_EQ_INT(flushed, 2);
+	CHECK_EQ_INT(as.n, 2);
+	CHECK(as.n > 0 && strstr(as.a[0].note, "-7") != NULL &&
+	    strstr(as.a[0].note, "F1") != NULL);
+	CHECK_EQ_STR(as.a[0].ts, "2024-03-04T10:05:00Z");
+	CHECK_EQ_INT(count_audit(s, "B", "flushed"), 1);
+	store_close(s);
+}
+
+/* The flush intent: one at a time, compare and swap. */
+TEST(test_flush_intent)
+{
+	struct store_flush f, g, cur;
+	struct store *s;
+
+	if ((s = open_store("intent")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(store_flush_get(s, &cur), STORE_NOTFOUND);
+	memset(&f, 0, sizeof(f));
+	snprintf(f.flush_id, sizeof(f.flush_id), "F1");
+	snprintf(f.owner, sizeof(f.owner), "host 10 1700000000");
+	f.record = "{\"state\":\"claimed\"}";
+	g = f;
+	snprintf(g.flush_id, sizeof(g.flush_id), "F2");
+	snprintf(g.owner, sizeof(g.owner), "host 11 1700000001");
+
+	CHECK_EQ_INT(store_flush_swap(s, NULL, NULL, &f), STORE_OK);
+	/* A second flusher cannot claim it. */
+	CHECK_EQ_INT(store_flush_swap(s, NULL, NULL, &g), STORE_CONFLICT);
+	CHECK_EQ_INT(store_flush_get(s, &cur), STORE_OK);
+	CHECK_EQ_STR(cur.flush_id, "F1");
+	CHECK_EQ_STR(cur.owner, "host 10 1700000000");
+	CHECK_EQ_STR(cur.record, "{\"state\":\"claimed\"}");
+	free(cur.record);
+
+	/* Its owner writes it on; nobody else does. */
+	f.record = "{\"state\":\"written\"}";
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 10 1700000000", &f),
+	    STORE_OK);
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 11 1700000001", &g),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(store_flush_swap(s, "F9", "host 10 1700000000", &g),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(store_flush_get(s, &cur), STORE_OK);
+	CHECK_EQ_STR(cur.record, "{\"state\":\"written\"}");
+	free(cur.record);
+
+	/* A takeover is a swap of the owner. */
+	snprintf(g.flush_id, sizeof(g.flush_id), "F1");
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 10 1700000000", &g),
+	    STORE_OK);
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 10 1700000000", NULL),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 11 1700000001", NULL),
+	    STORE_OK);
+	CHECK_EQ_INT(store_flush_get(s, &cur), STORE_NOTFOUND);
+	CHECK_EQ_INT(store_flush_swap(s, "F1", "host 11 1700000001", NULL),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(store_flush_swap(s, NULL, NULL, NULL), STORE_ERR);
+	store_close(s);
+}
+
+#define POS_EACH	6
+
+/*
+ * Child i counts POS_EACH events of its own for item P (delta -(i + 1)
+ * each) and one event all children share. Exit: how many of its own were
+ * counted, + 10 when the shared one was its.
+ */
+static int
+race_pos(struct store *s, int i)
+{
+	char id[32];
+	long long p;
+	int k, mine = 0, r;
+
+	snprintf(id, sizeof(id), "shared");
+	r = store_pos_event(s, id, "P", -100, NULL, &p);
+	if (r != STORE_OK && r != STORE_CONFLICT)
+		return 90;
+	for (k = 0; k < POS_EACH; k++) {
+		snprintf(id, sizeof(id), "ev-%d-%d", i, k);
+		if (store_pos_event(s, id, "P", -(i + 1), NULL, &p) == STORE_OK)
+			mine++;
+	}
+	return mine + (r == STORE_OK ? 10 : 0) - 10;
+}
+
+/* Eight programs sell the same item at once: the sum, exactly. */
+TEST(test_race_pos_events)
+{
+	struct store *s;
+	int res[NCHILD], i, shared = 0;
+	long long want = -100;
+
+	if ((s = open_store("race4")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	store_close(s);
+	race("race4", race_pos, res);
+	for (i = 0; i < NCHILD; i++) {
+		want -= (long long)(i + 1) * POS_EACH;
+		if (res[i] == POS_EACH + 10)
+			shared++;
+		else if (res[i] != POS_EACH)
+			fprintf(stderr, "child %d: status %d\n", i, res[i]);
+		CHECK(res[i] == POS_EACH || res[i] == POS_EACH + 10);
+	}
+	CHECK_EQ_INT(shared, 1);
+	if ((s = open_store("race4")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(pending_of(s, "P"), want);
+	CHECK_EQ_INT(store_pos_seen(s, "ev-7-5"), STORE_OK);
+	store_close(s);
+}
+
+/* Writes one raw row of one test's DynamoDB table (the item is taken). */
+static int
+ddb_put(const char *name, const char *table, json_t *item)
+{
+	struct aws_error e;
+	char prefix[128], tname[192];
+	json_t *req;
+	int rc;
+
+	ddb_test_prefix(prefix, sizeof(prefix), name);
+	snprintf(tname, sizeof(tname), "%s%s", prefix, table);
+	if ((req = json_pack("{s:s,s:o}", "TableName", tname, "Item",
+	    item)) == NULL)
+		return -1;
+	rc = aws_json(&aws_dynamodb, "1.0", "DynamoDB_20120810.PutItem", req,
+	    NULL, &e);
+	json_decref(req);
+	return rc;
+}
+
+/* The head of item as it is: pending_delta, and whether id is in flight. */
+static long long
+head_pending(const char *name, const char *item, const char *id,
+    int *inflight)
+{
+	json_t *row = NULL, *set, *v;
+	long long p = -999999;
+	size_t i;
+
+	*inflight = 0;
+	if (ddb_row(name, "ir-orders", json_pack("{s:{s:s},s:{s:s}}",
+	    "item_id", "S", item, "order_id", "S", "#head"), &row) == -1 ||
+	    row == NULL)
+		return p;
+	p = strtoll(json_string_value(json_object_get(json_object_get(row,
+	    "pending_delta"), "N")) ? json_string_value(json_object_get(
+	    json_object_get(row, "pending_delta"), "N")) : "0", NULL, 10);
+	set = json_object_get(json_object_get(row, "pos_inflight"), "SS");
+	json_array_foreach(set, i, v)
+		if (strcmp(json_string_value(v), id) == 0)
+			*inflight = 1;
+	json_decref(row);
+	return p;
+}
+
+/* Whether the marker of event id says applied (-1: no marker). */
+static int
+marker_applied(const char *name, const char *id)
+{
+	json_t *row = NULL;
+	int a;
+
+	if (ddb_row(name, "ir-orders", json_pack("{s:{s:s},s:{s:s}}",
+	    "item_id", "S", id, "order_id", "S", "#event"), &row) == -1 ||
+	    row == NULL)
+		return -1;
+	a = json_is_true(json_object_get(json_object_get(row, "applied"),
+	    "BOOL"));
+	json_decref(row);
+	return a;
+}
+
+/* A marker as step 1 of store_pos_event writes it. */
+static json_t *
+marker(const char *id, const char *item, const char *delta, int applied)
+{
+	return json_pack("{s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:s},s:{s:b}}",
+	    "item_id", "S", id, "order_id", "S", "#event", "item", "S", item,
+	    "delta", "N", delta, "at", "S", "2024-03-04T10:00:00Z", "applied",
+	    "BOOL", applied);
+}
+
+/*
+ * DynamoDB: a POS writer that died between its requests (store_dynamodb.c,
+ * "POS events"), planted as it would have left the rows; the POS retries
+ * the event each time. After step 1 (marker only): the retry counts it.
+ * After step 3 (ADD done, marker not flipped): the retry is a duplicate,
+ * the count stays, and the retry finishes the marker and the set. Between
+ * the two halves of step 4: the same.
+ */
+TEST(test_pos_half_written)
+{
+	struct store *s;
+	long long p;
+	int in;
+
+	if ((s = open_store("poshalf")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	CHECK_EQ_INT(store_pos_event(s, "H0", "H", -1, NULL, &p), STORE_OK);
+
+	/* 1. Died after the marker. */
+	CHECK_EQ_INT(ddb_put("poshalf", "ir-orders", marker("H1", "H", "-2",
+	    0)), 0);
+	CHECK_EQ_INT(store_pos_seen(s, "H1"), STORE_NOTFOUND);
+	CHECK_EQ_INT(store_pos_event(s, "H1", "H", -2, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, -3);
+	CHECK_EQ_INT(marker_applied("poshalf", "H1"), 1);
+	CHECK_EQ_INT(head_pending("poshalf", "H", "H1", &in), -3);
+	CHECK_EQ_INT(in, 0);
+
+	/* 3. Died after the ADD: the head has it, the marker does not. */
+	CHECK_EQ_INT(ddb_put("poshalf", "ir-orders", marker("H2", "H", "-4",
+	    0)), 0);
+	CHECK_EQ_INT(ddb_put("poshalf", "ir-orders", json_pack("{s:{s:s},"
+	    "s:{s:s},s:{s:s},s:{s:[s,s]},s:{s:s}}", "item_id", "S", "H",
+	    "order_id", "S", "#head", "pending_delta", "N", "-7",
+	    "pos_inflight", "SS", "H2", "H-other", "pos_ver", "N", "9")), 0);
+	CHECK_EQ_INT(store_pos_seen(s, "H2"), STORE_OK);
+	CHECK_EQ_INT(store_pos_event(s, "H2", "H", -4, NULL, &p),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(p, -7);
+	CHECK_EQ_INT(marker_applied("poshalf", "H2"), 1);
+	CHECK_EQ_INT(head_pending("poshalf", "H", "H2", &in), -7);
+	CHECK_EQ_INT(in, 0);
+	/* Another writer's id in flight is left alone. */
+	head_pending("poshalf", "H", "H-other", &in);
+	CHECK_EQ_INT(in, 1);
+
+	/* 4. Died between the marker's flip and the set's cleanup. */
+	CHECK_EQ_INT(ddb_put("poshalf", "ir-orders", marker("H3", "H", "-5",
+	    1)), 0);
+	CHECK_EQ_INT(ddb_put("poshalf", "ir-orders", json_pack("{s:{s:s},"
+	    "s:{s:s},s:{s:s},s:{s:[s]},s:{s:s}}", "item_id", "S", "H",
+	    "order_id", "S", "#head", "pending_delta", "N", "-12",
+	    "pos_inflight", "SS", "H3", "pos_ver", "N", "10")), 0);
+	CHECK_EQ_INT(store_pos_event(s, "H3", "H", -5, NULL, &p),
+	    STORE_CONFLICT);
+	CHECK_EQ_INT(p, -12);
+	CHECK_EQ_INT(head_pending("poshalf", "H", "H3", &in), -12);
+	CHECK_EQ_INT(in, 0);
+
+	/* And the next sale counts on top, once. */
+	CHECK_EQ_INT(store_pos_event(s, "H4", "H", -1, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(p, -13);
+	CHECK_EQ_INT(pending_of(s, "H"), -13);
+	store_close(s);
+}
+
+/*
+ * SQLite: a file of schema 1 (as the release before POS left it) is
+ * brought to schema 2 on open, its orders kept, POS events then work.
+ */
+TEST(test_schema_1_migrated)
+{
+	struct store_order o, cur;
+	struct store *s;
+	char path[256], err[256];
+	sqlite3 *db;
+	long long p;
+
+	if ((s = open_store("migrate")) == NULL) {
+		CHECK(0);
+		return;
+	}
+	mkorder(&o, "M-1", "M", "2024-03-01", 3);
+	CHECK_EQ_INT(store_create_pending(s, &o, "ir-draft", &cur), STORE_OK);
+	free(cur.record);
+	store_close(s);
+	/* Back to schema 1: what migrate_to_2 adds, taken away. */
+	dbpath(path, sizeof(path), "migrate");
+	CHECK_EQ_INT(sqlite3_open(path, &db), SQLITE_OK);
+	CHECK_EQ_INT(sqlite3_exec(db, "DROP TABLE pos_events;"
+	    "DROP TABLE flush_intent; DROP INDEX state_pending;"
+	    "ALTER TABLE state DROP COLUMN last_flush;"
+	    "PRAGMA user_version = 1", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	CHECK_EQ_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE "
+	    "name = 'pos_events'"), 0);
+
+	s = store_open(path, err, sizeof(err));
+	CHECK(s != NULL);
+	if (s == NULL)
+		return;
+	CHECK_EQ_INT(sql_int(path, "PRAGMA user_version"), 2);
+	CHECK_EQ_INT(store_get_order(s, "M-1", &cur), STORE_OK);
+	CHECK_EQ_INT(cur.status, ORDER_PENDING);
+	free(cur.record);
+	CHECK_EQ_INT(store_pos_event(s, "ME1", "M", -2, NULL, &p), STORE_OK);
+	CHECK_EQ_INT(store_pos_settle(s, "M", -2, "F1", NULL), STORE_OK);
+	CHECK_EQ_INT(pending_of(s, "M"), 0);
+	store_close(s);
 }
 
 int
@@ -1538,14 +2006,21 @@ main(void)
 	RUN(test_list_orders);
 	RUN(test_defer_due_undefer);
 	RUN(test_reentrant_listing);
+	RUN(test_pos_event_counts_once);
+	RUN(test_pos_settle);
+	RUN(test_flush_intent);
 	if (dynamo) {
 		RUN(test_journal_applied_by_next_reader);
 		RUN(test_unreachable_is_unavailable);
-	} else
+		RUN(test_pos_half_written);
+	} else {
 		RUN(test_locked_is_unavailable);
+		RUN(test_schema_1_migrated);
+	}
 	RUN(test_race_transition);
 	RUN(test_race_create);
 	RUN(test_race_first_open);
+	RUN(test_race_pos_events);
 	r = unit_summary();
 	rm_rf(topdir);
 	config_set_global(NULL);

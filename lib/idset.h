@@ -1,0 +1,74 @@
+/*
+ * idset: exact duplicate detection over a stream of ids in bounded memory,
+ * for ir-sync's "item_id appears earlier in the sheet" (rules.md: the
+ * second occurrence is rejected, the first kept).
+ *
+ * Exact, never probabilistic: a good row is never taken for a duplicate,
+ * and a duplicate never gets through. How, in at most about 12 MB whatever
+ * the number of ids:
+ *   - the first IDSET_EXACT ids are kept in memory and answered at once
+ *     (a sheet of up to that many rows behaves as a plain hash set);
+ *   - after that, every id goes into a Bloom filter (4 bytes an
+ *     expected id, 128 kB to 8 MB) and, with its line, into an on-disk
+ *     log split in 64 parts by hash. An id the filter has never seen is
+ *     new for sure (most of them). An id it may have seen is a suspect:
+ *     it and every record after it are held (in memory up to 1 MB, then
+ *     in a temporary file, in order) until the suspects are settled by
+ *     reading the parts of the log they hash to, comparing ids exactly.
+ *     Held records then come out in their order; duplicates are handed
+ *     back to be reported.
+ * So records keep their order, and the cost of a large sheet is disk
+ * (about 30 bytes per id, in the temporary directory) and some delay of
+ * the output after a suspect, not memory. Messages about a held row
+ * (other than "duplicate") come when it is read, before the duplicate
+ * message of an earlier held row.
+ *
+ * Ownership: the set owns its memory and temporary files; idset_free
+ * releases them. Records passed to idset_hold are copied.
+ */
+#ifndef IR_IDSET_H
+#define IR_IDSET_H
+
+#include <stddef.h>
+
+#define IDSET_EXACT	32768	/* ids answered from memory alone */
+
+enum { IDSET_NEW = 0, IDSET_DUP = 1, IDSET_MAYBE = 2 };
+
+struct idset;
+
+struct idset *idset_new(void);
+void	 idset_free(struct idset *);
+/*
+ * Looks id (n bytes, seen on line) up among the ids added before, and
+ * adds it. IDSET_NEW: never seen. IDSET_DUP: seen before, for sure.
+ * IDSET_MAYBE: a suspect: its record must go through idset_hold. -1: out
+ * of memory or a temporary file failed (errno set).
+ */
+int	 idset_add(struct idset *, const char *id, size_t n,
+	    unsigned long line);
+/*
+ * Sizes the filter for about n ids in all (before the first IDSET_EXACT
+ * are in; later calls do nothing): 32 bits an id, 128 kB to 8 MB.
+ */
+void	 idset_expect(struct idset *, unsigned long n);
+/* 1 while records are held: every record must go through idset_hold. */
+int	 idset_holding(const struct idset *);
+/*
+ * Keeps the record of id (line, rec of len bytes) back; maybe is 1 when
+ * idset_add said IDSET_MAYBE. 0, or -1 (errno set).
+ */
+int	 idset_hold(struct idset *, const char *id, size_t n,
+	    unsigned long line, int maybe, const char *rec, size_t len);
+/* 1 when the held records should be settled now (and at the end). */
+int	 idset_due(const struct idset *);
+/*
+ * Settles the suspects and hands back every held record in order:
+ * emit(ctx, rec, len) for a record to write (a non-zero return stops and
+ * is returned), dup(ctx, id, line) for a duplicate. 0, or -1 (errno set).
+ */
+int	 idset_settle(struct idset *,
+	    int (*emit)(void *, const char *, size_t),
+	    void (*dup)(void *, const char *, unsigned long), void *ctx);
+
+#endif
