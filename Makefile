@@ -65,8 +65,9 @@ unit: $(UNITS)
 bats: all
 	bats tests/bats
 
-valgrind: $(UNITS)
+valgrind: all $(UNITS)
 	@VALGRIND=1 scripts/run-unit $(UNITS)
+	@scripts/valgrind-pipeline
 
 lint:
 	@scripts/lint
