@@ -112,7 +112,7 @@ httpev_parse(const char *line, size_t len, struct httpev *ev, char *err,
 	rc = json_object_get(root, "requestContext");		/* borrowed */
 	http = json_object_get(rc, "http");
 	s = json_string_value(json_object_get(http, "method"));
-	if (s == NULL || strlen(s) >= sizeof(ev->method)) {
+	if (s == NULL || *s == '\0' || strlen(s) >= sizeof(ev->method)) {
 		errmsg_set(err, errsz, "request event without a method");
 		goto bad;
 	}

@@ -1485,7 +1485,8 @@ ddb_due(void *p, time_t now, int (*fn)(void *, const char *, const char *),
 	if (r == STORE_OK && ds.oom)
 		r = nomem(d, what);
 	if (r == STORE_OK) {
-		qsort(ds.v, ds.n, sizeof(*ds.v), due_cmp);
+		if (ds.n > 0)
+			qsort(ds.v, ds.n, sizeof(*ds.v), due_cmp);
 		for (i = 0; i < ds.n; i++)
 			if (fn(ctx, ds.v[i].item_id, ds.v[i].record) != 0)
 				break;
@@ -1651,7 +1652,8 @@ ddb_list_orders(void *p, const char *status, const char *item_id,
 	if (r == STORE_OK && ol.oom)
 		r = nomem(d, what);
 	if (r == STORE_OK) {
-		qsort(ol.v, ol.n, sizeof(*ol.v), order_cmp);
+		if (ol.n > 0)
+			qsort(ol.v, ol.n, sizeof(*ol.v), order_cmp);
 		for (i = 0; i < ol.n; i++)
 			if (fn(ctx, &ol.v[i]) != 0)
 				break;
@@ -1753,7 +1755,8 @@ ddb_list_audit(void *p, const char *key,
 	if (r == STORE_OK && al.oom)
 		r = nomem(d, what);
 	if (r == STORE_OK) {
-		qsort(al.v, al.n, sizeof(*al.v), arow_cmp);
+		if (al.n > 0)
+			qsort(al.v, al.n, sizeof(*al.v), arow_cmp);
 		for (i = 0; i < al.n; i++)
 			if (fn(ctx, &al.v[i].a) != 0)
 				break;
@@ -1894,7 +1897,8 @@ ddb_list_items(void *p, const char *item_id,
 	if (r == STORE_OK && il.oom)
 		r = nomem(d, what);
 	if (r == STORE_OK) {
-		qsort(il.v, il.n, sizeof(*il.v), item_cmp);
+		if (il.n > 0)
+			qsort(il.v, il.n, sizeof(*il.v), item_cmp);
 		for (i = 0; i < il.n; i++)
 			if (fn(ctx, &il.v[i]) != 0)
 				break;
@@ -2203,7 +2207,8 @@ ddb_pos_pending(void *p, int (*fn)(void *, const char *, long long),
 	if (r == STORE_OK && ps.oom)
 		r = nomem(d, what);
 	if (r == STORE_OK) {
-		qsort(ps.v, ps.n, sizeof(*ps.v), pend_cmp);
+		if (ps.n > 0)
+			qsort(ps.v, ps.n, sizeof(*ps.v), pend_cmp);
 		for (i = 0; i < ps.n; i++)
 			if (fn(ctx, ps.v[i].item_id, ps.v[i].delta) != 0)
 				break;

@@ -7,7 +7,7 @@
  * Each line it gives, and the whole input as one line, goes to rec_parse
  * and to json_loadb(JSON_REJECT_DUPLICATES): rec_parse accepts exactly
  * when jansson returns an object, except for the differences
- * docs/limits.md documents:
+ * tests/fuzz/LIMITS.md documents:
  *   - we reject nesting deeper than NDJSON_MAX_DEPTH (jansson: 2048);
  *   - we reject more than NDJSON_MAX_FIELDS top-level members;
  *   - we accept a duplicate key inside a nested object (only top-level

@@ -1,7 +1,7 @@
 /*
  * test_bounds: every limit that protects the process from its input, at
  * the bound (accepted) and one past it (refused), with the defaults of
- * the headers. docs/limits.md lists them; the bounds the other test files
+ * the headers. tests/fuzz/LIMITS.md lists them; the bounds the other test files
  * already check there (CSVIN_MAX_FIELD and CSVIN_MAX_FIELDS in
  * test_csvin.c, NDJSON_MAX_DEPTH in test_ndjson.c) are not repeated.
  */
