@@ -307,45 +307,18 @@ take(struct check *c, const char *source, const char *line, size_t len,
 }
 
 static int
+take_record(void *ctx, const char *source, unsigned long lineno,
+    const char *line, size_t len)
+{
+	return take(ctx, source, line, len, lineno);
+}
+
+static int
 run_file(struct check *c, const char *path)
 {
-	struct ndjson_reader *r;
-	const char *line, *source = strcmp(path, "-") ? path : "stdin";
-	size_t len;
-	unsigned long lineno;
-	FILE *fp;
-	int rc = 0, got;
+	struct cli_records cr = { 0, take_record, NULL, c, &c->status };
 
-	if ((fp = cli_open_input(path)) == NULL) {
-		c->status = cli_worst(c->status, EX_NOINPUT);
-		return 0;
-	}
-	if ((r = ndjson_open(fp, 0)) == NULL) {
-		log_error(NULL, "out of memory");
-		return EX_OSERR;
-	}
-	while (rc == 0 && (got = ndjson_next(r, &line, &len, &lineno)) !=
-	    NDJSON_EOF) {
-		char where[300];
-
-		if (got == NDJSON_IOERR) {
-			log_error(source, "read error");
-			rc = EX_IOERR;
-			break;
-		}
-		if (got == NDJSON_TOOLONG) {
-			snprintf(where, sizeof(where), "%s:%lu", source, lineno);
-			log_error(where, "record longer than %d bytes (skipped)",
-			    NDJSON_MAX_LINE);
-			c->status = EX_DATAERR;
-			continue;
-		}
-		rc = take(c, source, line, len, lineno);
-	}
-	ndjson_close(r);
-	if (fp != stdin)
-		fclose(fp);
-	return rc;
+	return cli_each_record(path, &cr);
 }
 
 int

@@ -607,39 +607,21 @@ take(struct draft *d, const char *where, const char *line, size_t len)
 }
 
 static int
+take_record(void *ctx, const char *source, unsigned long lineno,
+    const char *line, size_t len)
+{
+	char where[300];
+
+	return take(ctx, cli_where(where, sizeof(where), source, lineno),
+	    line, len);
+}
+
+static int
 run_file(struct draft *d, const char *path)
 {
-	struct ndjson_reader *r;
-	const char *line, *source = strcmp(path, "-") ? path : "stdin";
-	char where[300];
-	size_t len;
-	unsigned long lineno;
-	FILE *fp;
-	int rc = 0, got;
+	struct cli_records cr = { 0, take_record, NULL, d, &d->status };
 
-	if ((fp = cli_open_input(path)) == NULL) {
-		d->status = cli_worst(d->status, EX_NOINPUT);
-		return 0;
-	}
-	if ((r = ndjson_open(fp, 0)) == NULL)
-		return EX_OSERR;
-	while (rc == 0 && (got = ndjson_next(r, &line, &len, &lineno)) !=
-	    NDJSON_EOF) {
-		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
-		if (got == NDJSON_IOERR) {
-			log_error(source, "read error");
-			rc = EX_IOERR;
-		} else if (got == NDJSON_TOOLONG) {
-			log_error(where, "record longer than %d bytes "
-			    "(skipped)", NDJSON_MAX_LINE);
-			d->status = EX_DATAERR;
-		} else
-			rc = take(d, where, line, len);
-	}
-	ndjson_close(r);
-	if (fp != stdin)
-		fclose(fp);
-	return rc;
+	return cli_each_record(path, &cr);
 }
 
 struct due_ctx {

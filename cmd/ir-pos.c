@@ -888,45 +888,40 @@ take(struct pos *p, const char *where, const char *line, size_t len)
 }
 
 static int
-run_file(struct pos *p, const char *path)
+take_record(void *ctx, const char *source, unsigned long lineno,
+    const char *line, size_t len)
 {
-	struct ndjson_reader *r;
-	struct answer a;
-	const char *line, *source = strcmp(path, "-") ? path : "stdin";
 	char where[300];
-	size_t len;
-	unsigned long lineno;
-	FILE *fp;
-	int rc = 0, got;
 
-	if ((fp = cli_open_input(path)) == NULL) {
-		p->status = cli_worst(p->status, EX_NOINPUT);
+	return take(ctx, cli_where(where, sizeof(where), source, lineno),
+	    line, len);
+}
+
+/* With --http, an event over the limit still gets its answer. */
+static int
+too_long(void *ctx, const char *where)
+{
+	struct pos *p = ctx;
+	struct answer a;
+
+	if (!p->http) {
+		log_error(where, "record longer than %d bytes (skipped)",
+		    HTTPEV_MAX_EVENT);
+		p->status = cli_worst(p->status, EX_DATAERR);
 		return 0;
 	}
-	if ((r = ndjson_open(fp, HTTPEV_MAX_EVENT)) == NULL)
-		return EX_OSERR;
-	while (rc == 0 && (got = ndjson_next(r, &line, &len, &lineno)) !=
-	    NDJSON_EOF) {
-		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
-		if (got == NDJSON_IOERR) {
-			log_error(source, "read error");
-			rc = EX_IOERR;
-		} else if (got == NDJSON_TOOLONG && p->http) {
-			/* Still one answer per request. */
-			memset(&a, 0, sizeof(a));
-			refuse(&a, 413, "request too large");
-			rc = respond(p, where, NULL, &a);
-		} else if (got == NDJSON_TOOLONG) {
-			log_error(where, "record longer than %d bytes "
-			    "(skipped)", HTTPEV_MAX_EVENT);
-			p->status = cli_worst(p->status, EX_DATAERR);
-		} else
-			rc = take(p, where, line, len);
-	}
-	ndjson_close(r);
-	if (fp != stdin)
-		fclose(fp);
-	return rc;
+	memset(&a, 0, sizeof(a));
+	refuse(&a, 413, "request too large");
+	return respond(p, where, NULL, &a);
+}
+
+static int
+run_file(struct pos *p, const char *path)
+{
+	struct cli_records cr = { HTTPEV_MAX_EVENT, take_record, too_long, p,
+	    &p->status };
+
+	return cli_each_record(path, &cr);
 }
 
 int

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "uri.h"
 #include "errmsg.h"
 #include "channel.h"
 #include "channel_backend.h"
@@ -54,27 +55,6 @@ static const struct mailer_ops *const mailers[] = {
 };
 #define NMAILERS	(sizeof(mailers) / sizeof(mailers[0]))
 
-/* Length of the scheme at the start of uri; 0 when there is none. */
-static size_t
-scheme_len(const char *uri)
-{
-	size_t i;
-
-	if (!((uri[0] >= 'a' && uri[0] <= 'z') ||
-	    (uri[0] >= 'A' && uri[0] <= 'Z')))
-		return 0;
-	for (i = 1; uri[i] != '\0'; i++) {
-		if (uri[i] == ':')
-			return i;
-		if (!((uri[i] >= 'a' && uri[i] <= 'z') ||
-		    (uri[i] >= 'A' && uri[i] <= 'Z') ||
-		    (uri[i] >= '0' && uri[i] <= '9') ||
-		    uri[i] == '+' || uri[i] == '-' || uri[i] == '.'))
-			return 0;
-	}
-	return 0;
-}
-
 /*
  * Finds uri's scheme among the n schemes at schemes[0], schemes[stride],
  * ... (the first member of each ops struct). Returns its index, or -1 with
@@ -91,7 +71,7 @@ pick(const char *what, const char *uri, const char *const *schemes,
 		errmsg_set(err, errsz, "no %s given", what);
 		return -1;
 	}
-	slen = scheme_len(uri);
+	slen = uri_scheme_len(uri);
 	for (i = 0; slen > 0 && i < n; i++)
 		if (strlen(schemes[i]) == slen &&
 		    strncasecmp(schemes[i], uri, slen) == 0)

@@ -13,6 +13,7 @@
 #include "docs.h"
 #include "docsrc.h"
 #include "log.h"
+#include "ndjson.h"
 #include "store.h"
 
 /* Why cli_config failed: an exit status (78 unless a service failed). */
@@ -186,4 +187,58 @@ cli_read_small(const char *uri, struct buf *b)
 	if (fp != stdin)
 		fclose(fp);
 	return 0;
+}
+
+int
+cli_each_record(const char *path, const struct cli_records *cr)
+{
+	struct ndjson_reader *r;
+	const char *line, *source = strcmp(path, "-") ? path : "stdin";
+	size_t len, max = cr->max_line ? cr->max_line : NDJSON_MAX_LINE;
+	unsigned long lineno;
+	char where[300];
+	FILE *fp;
+	int rc = 0, got;
+
+	if ((fp = cli_open_input(path)) == NULL) {
+		*cr->status = cli_worst(*cr->status, EX_NOINPUT);
+		return 0;
+	}
+	if ((r = ndjson_open(fp, max)) == NULL) {
+		log_error(NULL, "out of memory");
+		if (fp != stdin)
+			fclose(fp);
+		return EX_OSERR;
+	}
+	while (rc == 0 && (got = ndjson_next(r, &line, &len, &lineno)) !=
+	    NDJSON_EOF) {
+		if (got == NDJSON_OK) {
+			rc = cr->record(cr->ctx, source, lineno, line, len);
+			continue;
+		}
+		if (got == NDJSON_IOERR) {
+			log_error(source, "read error");
+			rc = EX_IOERR;
+			continue;
+		}
+		cli_where(where, sizeof(where), source, lineno);
+		if (cr->toolong != NULL)
+			rc = cr->toolong(cr->ctx, where);
+		else {
+			log_error(where, "record longer than %zu bytes "
+			    "(skipped)", max);
+			*cr->status = cli_worst(*cr->status, EX_DATAERR);
+		}
+	}
+	ndjson_close(r);
+	if (fp != stdin)
+		fclose(fp);
+	return rc;
+}
+
+const char *
+cli_where(char *buf, size_t bufsz, const char *source, unsigned long lineno)
+{
+	snprintf(buf, bufsz, "%s:%lu", source, lineno);
+	return buf;
 }

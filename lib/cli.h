@@ -31,6 +31,29 @@ int	cli_load_doc(struct docs *, const char *uri, int suppliers);
  * 0, or -1 after a warning naming it. */
 struct buf;
 int	cli_read_small(const char *uri, struct buf *b);
+/*
+ * The record loop every filter runs over a named input ("-" is stdin):
+ * calls record(ctx, source, lineno, line, len) for each non-blank line,
+ * in order (source is the path, or "stdin"; cli_where makes the
+ * "source:line" of a message only when one is printed, off the per-row
+ * path). A file that cannot be opened is reported and sets *status to
+ * 66 (the next file goes on); a line over max_line (0: NDJSON_MAX_LINE)
+ * goes to toolong(ctx, where) when given, else is reported and sets
+ * *status to 65. Returns 0, 74 on a read error, or the first non-zero
+ * value record/toolong returned (which stops the loop).
+ */
+struct cli_records {
+	size_t	 max_line;
+	int	(*record)(void *ctx, const char *source, unsigned long lineno,
+		    const char *line, size_t len);
+	int	(*toolong)(void *ctx, const char *where);
+	void	*ctx;
+	int	*status;
+};
+int	cli_each_record(const char *path, const struct cli_records *);
+/* "source:line" into buf. */
+const char *cli_where(char *buf, size_t bufsz, const char *source,
+	    unsigned long lineno);
 /* Flushes stdout; returns status, or EX_IOERR if stdout failed. */
 int	cli_exit(int status);
 /* Line-buffer stdout on a terminal, large block buffer otherwise. */

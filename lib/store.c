@@ -23,6 +23,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "uri.h"
 #include "errmsg.h"
 #include "store.h"
 #include "store_backend.h"
@@ -81,27 +82,6 @@ fail(struct store *s, const char *msg)
 	return STORE_ERR;
 }
 
-/* Length of the scheme at the start of uri, 0 when uri is a bare path. */
-static size_t
-scheme_len(const char *uri)
-{
-	size_t i;
-
-	if (!((uri[0] >= 'a' && uri[0] <= 'z') ||
-	    (uri[0] >= 'A' && uri[0] <= 'Z')))
-		return 0;
-	for (i = 1; uri[i] != '\0'; i++) {
-		if (uri[i] == ':')
-			return i;
-		if (!((uri[i] >= 'a' && uri[i] <= 'z') ||
-		    (uri[i] >= 'A' && uri[i] <= 'Z') ||
-		    (uri[i] >= '0' && uri[i] <= '9') ||
-		    uri[i] == '+' || uri[i] == '-' || uri[i] == '.'))
-			return 0;
-	}
-	return 0;
-}
-
 /*
  * Opens the backend named by uri. On failure returns NULL with a message
  * for people in err: the backend's, or which schemes this build knows.
@@ -121,7 +101,7 @@ store_open(const char *uri, char *err, size_t errsz)
 		errmsg_set(err, errsz, "no store given");
 		return NULL;
 	}
-	if ((n = scheme_len(uri)) == 0) {
+	if ((n = uri_scheme_len(uri)) == 0) {
 		ops = default_backend;
 		rest = uri;
 	} else {
