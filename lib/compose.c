@@ -161,9 +161,9 @@ utf8_prefix(const char *s, size_t n, size_t max)
 	return n;
 }
 
-/* Appends s with the five HTML metacharacters as character references. */
-static int
-add_html(struct buf *out, const char *s)
+/* compose_html: see compose.h. */
+int
+compose_html(struct buf *out, const char *s)
 {
 	const char *run = s, *rep;
 
@@ -199,8 +199,8 @@ add_html(struct buf *out, const char *s)
  * Appends s escaped for Slack mrkdwn: Slack wants exactly &, < and > as
  * entities, so that a name like "<!channel>" cannot ping anyone.
  */
-static int
-add_mrkdwn(struct buf *out, const char *s)
+int
+compose_mrkdwn(struct buf *out, const char *s)
 {
 	const char *run = s, *rep;
 
@@ -686,7 +686,7 @@ html_start(struct buf *out, const char *title)
 {
 	if (buf_adds(out, "<!DOCTYPE html>\n<html><head>"
 	    "<meta charset=\"utf-8\"><title>") == -1 ||
-	    add_html(out, title) == -1)
+	    compose_html(out, title) == -1)
 		return -1;
 	return buf_adds(out, "</title></head>\n"
 	    "<body style=\"font-family: sans-serif\">\n");
@@ -697,7 +697,7 @@ static int
 html_row(struct buf *out, const char *head, const char *value)
 {
 	if (buf_addf(out, "<tr><th align=\"left\" valign=\"top\">%s</th><td>",
-	    head) == -1 || add_html(out, value) == -1)
+	    head) == -1 || compose_html(out, value) == -1)
 		return -1;
 	return buf_adds(out, "</td></tr>\n");
 }
@@ -711,7 +711,7 @@ html_flag(void *arg, const char *words, size_t n)
 	int rc;
 
 	rc = buf_add(&one, words, n) == -1 || buf_adds(out, "<li>") == -1 ||
-	    add_html(out, one.p) == -1 || buf_adds(out, "</li>\n") == -1;
+	    compose_html(out, one.p) == -1 || buf_adds(out, "</li>\n") == -1;
 	buf_free(&one);
 	return rc ? -1 : 0;
 }
@@ -721,12 +721,12 @@ static int
 html_button(struct buf *out, const char *url, const char *label,
     const char *colour)
 {
-	if (buf_adds(out, "<a href=\"") == -1 || add_html(out, url) == -1 ||
+	if (buf_adds(out, "<a href=\"") == -1 || compose_html(out, url) == -1 ||
 	    buf_addf(out, "\" style=\"display: inline-block; margin: 0 0.5em "
 	    "0.5em 0; padding: 0.6em 1.1em; border-radius: 6px; "
 	    "background: %s; color: #ffffff; font-weight: bold; "
 	    "text-decoration: none\">", colour) == -1 ||
-	    add_html(out, label) == -1)
+	    compose_html(out, label) == -1)
 		return -1;
 	return buf_adds(out, "</a>\n");
 }
@@ -744,9 +744,9 @@ html_links(struct buf *out, const struct compose_draft *d)
 	    buf_adds(out, "</p>\n<p style=\"color: #57606a; font-size: "
 	    "0.9em\">Each link first shows what it will do and asks you to "
 	    "confirm; nothing happens until you do. The links work until ") ==
-	    -1 || add_html(out, nz(d->links_until)) == -1 ||
+	    -1 || compose_html(out, nz(d->links_until)) == -1 ||
 	    buf_adds(out, ".<br>\nFrom a terminal instead: <code>") == -1 ||
-	    add_html(out, nz(d->approve_cmd)) == -1)
+	    compose_html(out, nz(d->approve_cmd)) == -1)
 		return -1;
 	return buf_adds(out, " [--qty N]</code></p>\n");
 }
@@ -756,12 +756,12 @@ static int
 html_commands(struct buf *out, const struct compose_draft *d)
 {
 	if (buf_adds(out, "<p>To send it: <code>") == -1 ||
-	    add_html(out, nz(d->approve_cmd)) == -1 ||
+	    compose_html(out, nz(d->approve_cmd)) == -1 ||
 	    buf_adds(out, "</code><br>\nTo change the amount: <code>") == -1 ||
-	    add_html(out, nz(d->approve_cmd)) == -1 ||
+	    compose_html(out, nz(d->approve_cmd)) == -1 ||
 	    buf_adds(out, " --qty N</code><br>\nTo skip it this time: "
 	    "<code>ir-approve --skip ") == -1 ||
-	    add_html(out, nz(d->order_id)) == -1)
+	    compose_html(out, nz(d->order_id)) == -1)
 		return -1;
 	return buf_adds(out, "</code></p>\n");
 }
@@ -776,12 +776,12 @@ draft_html(struct buf *out, const struct compose_draft *d,
 
 	if (html_start(out, subject) == -1 ||
 	    buf_adds(out, "<h1 style=\"font-size: 1.25em\">") == -1 ||
-	    add_html(out, subject) == -1 || buf_adds(out, "</h1>\n") == -1)
+	    compose_html(out, subject) == -1 || buf_adds(out, "</h1>\n") == -1)
 		goto out;
 	if (buf_adds(out, "<p>") == -1 || (urgent(d) &&
 	    buf_adds(out, "<strong>URGENT:</strong> ") == -1) ||
 	    buf_addf(&tmp, "%s (%s)", nz(d->item_name), nz(d->item_id)) == -1 ||
-	    add_html(out, tmp.p) == -1 || buf_addf(out, " %s<br>\nHere is a "
+	    compose_html(out, tmp.p) == -1 || buf_addf(out, " %s<br>\nHere is a "
 	    "draft purchase order for you to approve.</p>\n", urgent(d) ?
 	    "will run out before a delivery can arrive." :
 	    "is at its reorder point.") == -1)
@@ -822,7 +822,7 @@ draft_html(struct buf *out, const struct compose_draft *d,
 		goto out;
 	if (buf_adds(out, "<h2 style=\"font-size: 1.1em\">The purchase order, "
 	    "as it will be sent</h2>\n<pre>") == -1 ||
-	    add_html(out, nz(d->po_text)) == -1 ||
+	    compose_html(out, nz(d->po_text)) == -1 ||
 	    buf_adds(out, "</pre>\n<h2 style=\"font-size: 1.1em\">What next"
 	    "</h2>\n") == -1)
 		goto out;
@@ -966,7 +966,7 @@ mrkdwn_new(const char *label, const char *s, size_t max)
 	json_t *o = NULL;		/* owned, returned */
 
 	if (add_utf8(&raw, nz(s), strlen(nz(s)), 0) == 0 &&
-	    buf_adds(&esc, label) == 0 && add_mrkdwn(&esc, nz(raw.p)) == 0 &&
+	    buf_adds(&esc, label) == 0 && compose_mrkdwn(&esc, nz(raw.p)) == 0 &&
 	    add_fit(&fit, nz(esc.p), esc.len, max, TRUNCATED_NOTE, 1) == 0)
 		o = text_new("mrkdwn", nz(fit.p), fit.len);
 	buf_free(&raw);
@@ -1154,7 +1154,7 @@ po_block(const struct compose_draft *d)
 		    "order, as it will be sent:*\n_(no text)_", "",
 		    SLACK_SECTION_MAX));
 	if (add_utf8(&raw, nz(d->po_text), strlen(nz(d->po_text)), 0) == 0 &&
-	    add_mrkdwn(&esc, nz(raw.p)) == 0 && buf_adds(&s, label) == 0 &&
+	    compose_mrkdwn(&esc, nz(raw.p)) == 0 && buf_adds(&s, label) == 0 &&
 	    add_fit(&s, nz(esc.p), esc.len, room, "", 1) == 0 &&
 	    buf_adds(&s, "```") == 0 &&
 	    (utf8_chars(nz(esc.p), esc.len) <= room || buf_adds(&s, note) == 0))
@@ -1238,7 +1238,7 @@ compose_draft_slack(const struct compose_draft *d, struct buf *out)
 	errno = ENOMEM;
 	if (add_subject(&subject, d) == -1 ||
 	    add_utf8(&clean, subject.p, subject.len, 1) == -1 ||
-	    add_mrkdwn(&fallback, clean.p) == -1)
+	    compose_mrkdwn(&fallback, clean.p) == -1)
 		goto out;
 	if ((root = json_object()) == NULL ||
 	    json_object_set_new(root, "text",
@@ -1297,11 +1297,11 @@ add_money(struct buf *out, const char *amount, const char *currency)
 {
 	if (*amount == '\0')
 		return 0;
-	if (add_html(out, amount) == -1)
+	if (compose_html(out, amount) == -1)
 		return -1;
 	if (*currency == '\0')
 		return 0;
-	return buf_addc(out, ' ') == -1 ? -1 : add_html(out, currency);
+	return buf_addc(out, ' ') == -1 ? -1 : compose_html(out, currency);
 }
 
 /* The HTML of the purchase order: its text and a table of the line. */
@@ -1317,17 +1317,17 @@ po_html(struct buf *out, const struct compose_po *po)
 	if (html_start(out, nz(po->subject)) == -1 ||
 	    buf_adds(out, "<pre style=\"font-family: inherit; "
 	    "white-space: pre-wrap\">") == -1 ||
-	    add_html(out, nz(po->text)) == -1 ||
+	    compose_html(out, nz(po->text)) == -1 ||
 	    buf_adds(out, "</pre>\n<table border=\"1\" cellpadding=\"4\" "
 	    "cellspacing=\"0\" style=\"border-collapse: collapse\">\n"
 	    "<tr><th>Order</th><th>Item</th><th>Description</th>"
 	    "<th>Quantity</th><th>Unit cost</th><th>Line total</th></tr>\n"
 	    "<tr><td>") == -1 ||
-	    add_html(out, nz(po->order_id)) == -1 ||
+	    compose_html(out, nz(po->order_id)) == -1 ||
 	    buf_adds(out, "</td><td>") == -1 ||
-	    add_html(out, nz(po->item_id)) == -1 ||
+	    compose_html(out, nz(po->item_id)) == -1 ||
 	    buf_adds(out, "</td><td>") == -1 ||
-	    add_html(out, nz(po->item_name)) == -1 ||
+	    compose_html(out, nz(po->item_name)) == -1 ||
 	    buf_addf(out, "</td><td align=\"right\">%lld</td>"
 	    "<td align=\"right\">", po->qty) == -1 ||
 	    add_money(out, nz(po->unit_cost), cur) == -1 ||

@@ -70,6 +70,12 @@ struct compose_po {
 	time_t		 date;
 };
 
+/* Appends s with the five HTML metacharacters (& < > " ') escaped. */
+int	compose_html(struct buf *out, const char *s);
+/* Appends s escaped for Slack mrkdwn: exactly &, < and > as entities, so
+ * that a name like "<!channel>" cannot ping anyone. */
+int	compose_mrkdwn(struct buf *out, const char *s);
+
 /* Substitutes {{key}} from vars (key, value, ..., NULL). Unknown keys are
  * left as written; returns how many there were, or -1 on ENOMEM. */
 int	compose_template(const char *tmpl, const char *const *vars,

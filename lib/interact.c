@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "compose.h"
 #include "errmsg.h"
 #include "interact.h"
 
@@ -219,23 +220,7 @@ dump_to(json_t *v, struct buf *out)
 int
 interact_mrkdwn(const char *s, struct buf *out)
 {
-	const char *run = s, *rep;
-
-	for (; *s != '\0'; s++) {
-		if (*s == '&')
-			rep = "&amp;";
-		else if (*s == '<')
-			rep = "&lt;";
-		else if (*s == '>')
-			rep = "&gt;";
-		else
-			continue;
-		if (buf_add(out, run, (size_t)(s - run)) == -1 ||
-		    buf_adds(out, rep) == -1)
-			return -1;
-		run = s + 1;
-	}
-	return buf_adds(out, run);
+	return compose_mrkdwn(out, s);
 }
 
 /*

@@ -8,6 +8,7 @@
  */
 #include <string.h>
 
+#include "compose.h"
 #include "pages.h"
 
 static const char *const headers[] = {
@@ -55,40 +56,6 @@ static const char style[] =
     "border-top:1px solid #e5e7eb}th,td{display:block;width:auto;"
     "padding:0;border:0}th{font-size:.85rem}}";
 
-/* Appends s with the five HTML metacharacters as character references. */
-static int
-add_html(struct buf *out, const char *s)
-{
-	const char *run = s, *rep;
-
-	for (; *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			rep = "&amp;";
-			break;
-		case '<':
-			rep = "&lt;";
-			break;
-		case '>':
-			rep = "&gt;";
-			break;
-		case '"':
-			rep = "&quot;";
-			break;
-		case '\'':
-			rep = "&#39;";
-			break;
-		default:
-			continue;
-		}
-		if (buf_add(out, run, (size_t)(s - run)) == -1 ||
-		    buf_adds(out, rep) == -1)
-			return -1;
-		run = s + 1;
-	}
-	return buf_adds(out, run);
-}
-
 /* Appends s escaped, each line break as <br>. */
 static int
 add_html_lines(struct buf *out, const char *s)
@@ -100,12 +67,12 @@ add_html_lines(struct buf *out, const char *s)
 	while (rc == 0 && (nl = strchr(s, '\n')) != NULL) {
 		buf_reset(&line);
 		rc = buf_add(&line, s, (size_t)(nl - s)) == -1 ||
-		    add_html(out, line.p ? line.p : "") == -1 ||
+		    compose_html(out, line.p ? line.p : "") == -1 ||
 		    buf_adds(out, "<br>") == -1 ? -1 : 0;
 		s = nl + 1;
 	}
 	buf_free(&line);
-	return rc == 0 ? add_html(out, s) : -1;
+	return rc == 0 ? compose_html(out, s) : -1;
 }
 
 /* <tag class="cls">escaped text</tag>, line breaks as <br>. */
@@ -130,7 +97,7 @@ form(struct buf *out, const struct page *pg)
 	    "</label>\n<input id=\"qty\" name=\"qty\" type=\"number\" "
 	    "min=\"1\" step=\"1\" inputmode=\"numeric\" required "
 	    "autocomplete=\"off\" value=\"") == -1 ||
-	    add_html(out, pg->qty_value ? pg->qty_value : "") == -1 ||
+	    compose_html(out, pg->qty_value ? pg->qty_value : "") == -1 ||
 	    buf_adds(out, "\">\n") == -1))
 		return -1;
 	if (pg->qty_field && pg->cap >= 0 && buf_addf(out, "<label "
@@ -141,7 +108,7 @@ form(struct buf *out, const struct page *pg)
 		return -1;
 	if (buf_addf(out, "<button type=\"submit\"%s>",
 	    pg->danger ? " class=\"danger\"" : "") == -1 ||
-	    add_html(out, pg->button) == -1)
+	    compose_html(out, pg->button) == -1)
 		return -1;
 	return buf_adds(out, "</button>\n</form>\n");
 }
