@@ -2,15 +2,18 @@
  * idset: exact duplicate detection in bounded memory. See idset.h.
  *
  * Sizes: the exact table is 64k slots (a hash and an arena offset each)
- * for IDSET_EXACT ids; the Bloom filter 32 bits per expected id, from
- * 128 kB to 8 MB (4 MB when the count is unknown), blocked, four bits an
- * id: measured on bench/gen sheets, about 50 suspects in 1M ids and 700k
- * in 10M (where settling costs time, not memory).
+ * for IDSET_EXACT ids; it is freed when the Bloom filter takes over (its
+ * ids go into the log, as line 0: earlier than any suspect). The filter
+ * gets 32 bits per expected id, from 128 kB to 4 MB (4 MB when the count
+ * is unknown), blocked, four bits an id: measured on bench/gen sheets,
+ * about 50 suspects in 1M ids; at 10M ids the filter is full and about
+ * one id in four is a suspect, which costs time (log reads), not memory.
  * Held records stay in memory up to HOLD_MEM, then go to a temporary
  * file. Suspects are settled as soon as reading their parts of the log
- * is cheap or costs less than what is held, else when there are
+ * costs less than what is held (or is tiny), else when there are
  * SUSPECT_MAX of them or HOLD_MAX bytes are held. A log entry is the
- * id's 64-bit hash, its line, its length and its bytes.
+ * id's 64-bit hash, its line, its length (LOG_HDR bytes) and its bytes;
+ * a settle reads the log in SCAN_BUF blocks.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -25,13 +28,15 @@
 #define EXACT_SLOTS	(IDSET_EXACT * 2)
 #define BLOOM_MIN	(1UL << 20)	/* bits: 128 kB */
 #define BLOOM_DEFAULT	(1UL << 25)	/* 4 MB: the count is unknown */
-#define BLOOM_MAX	(1UL << 26)	/* 8 MB */
+#define BLOOM_MAX	(1UL << 25)	/* 4 MB */
 #define BLOOM_PER_ID	32		/* bits an expected id gets */
 #define BLOOM_K		4
 #define NPART		64
-#define HOLD_MEM	(1UL << 20)	/* held in memory, then on disk */
+#define HOLD_MEM	(256UL << 10)	/* held in memory, then on disk */
 #define HOLD_MAX	(256UL << 20)
-#define SCAN_CHEAP	(1UL << 20)	/* a log read to do at once */
+#define SCAN_CHEAP	(64UL << 10)	/* a log read to do at once */
+#define SCAN_BUF	(64UL << 10)	/* the log is read in blocks of this */
+#define LOG_HDR		20		/* hash 8, line 8, id length 4 */
 #define SUSPECT_MAX	32768
 #define SUSPECT_BYTES	(1UL << 20)
 #define NOT_SUSPECT	UINT32_MAX
@@ -44,9 +49,8 @@ struct suspect {
 	int		 dup;
 };
 
-/* The header of a log entry and of a held record. */
+/* The header of a held record. */
 struct entry {
-	uint64_t	 hash;
 	unsigned long	 line;
 	uint32_t	 idlen;
 	uint32_t	 reclen;	/* held records only */
@@ -75,6 +79,7 @@ struct idset {
 	size_t		 held;		/* bytes held, in both */
 	int		 holding;
 	struct buf	 rd;		/* a record read back */
+	unsigned char	*scan;		/* SCAN_BUF bytes of the log */
 };
 
 static uint64_t
@@ -130,6 +135,7 @@ idset_free(struct idset *s)
 		fclose(s->hold);
 	buf_free(&s->holdbuf);
 	buf_free(&s->rd);
+	free(s->scan);
 	free(s);
 }
 
@@ -183,42 +189,6 @@ bloom_add(unsigned char *b, size_t bits, uint64_t h)
 	return seen;
 }
 
-/* 1 when the filter may hold h (its bits are all set). */
-static int
-bloom_has(unsigned char *b, size_t bits, uint64_t h)
-{
-	unsigned char *blk;
-	uint64_t g;
-	unsigned bit, i;
-
-	blk = bloom_block(b, bits, h, &g);
-	for (i = 0; i < BLOOM_K; i++) {
-		bit = (unsigned)(g >> (i * 9)) & 511;
-		if (!(blk[bit >> 3] & (1u << (bit & 7))))
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * The exact table is full: the filter starts, holding its ids too, so
- * that an id the filter has never seen needs no look in the table.
- */
-static int
-bloom_start(struct idset *s)
-{
-	size_t i;
-
-	if (s->bloom_bits == 0)
-		s->bloom_bits = BLOOM_DEFAULT;
-	if ((s->bloom = calloc(s->bloom_bits / 8, 1)) == NULL)
-		return -1;
-	for (i = 0; i < EXACT_SLOTS; i++)
-		if (s->ehash[i] != 0)
-			bloom_add(s->bloom, s->bloom_bits, s->ehash[i]);
-	return 0;
-}
-
 static FILE *
 part_of(struct idset *s, uint64_t h)
 {
@@ -231,16 +201,69 @@ part_of(struct idset *s, uint64_t h)
 	return s->part[p];
 }
 
+/* Appends id's log entry (hash h, line) to its part: one write. */
+static int
+log_add(struct idset *s, uint64_t h, unsigned long line, const char *id,
+    size_t n)
+{
+	unsigned char e[LOG_HDR + IDSET_ID_MAX];
+	uint64_t l = line;
+	uint32_t len = (uint32_t)n;
+	FILE *fp;
+
+	memcpy(e, &h, 8);
+	memcpy(e + 8, &l, 8);
+	memcpy(e + 16, &len, 4);
+	memcpy(e + LOG_HDR, id, n);
+	if ((fp = part_of(s, h)) == NULL ||
+	    fwrite(e, 1, LOG_HDR + n, fp) != LOG_HDR + n)
+		return -1;
+	s->part_bytes[h >> 58] += LOG_HDR + n;
+	return 0;
+}
+
+/*
+ * The exact table is full: the filter starts, holding its ids too, and
+ * the table's ids go into the log as line 0 (every one of them comes
+ * before any suspect), so the table's memory is given back.
+ */
+static int
+bloom_start(struct idset *s)
+{
+	size_t i;
+
+	if (s->bloom_bits == 0)
+		s->bloom_bits = BLOOM_DEFAULT;
+	if ((s->bloom = calloc(s->bloom_bits / 8, 1)) == NULL)
+		return -1;
+	for (i = 0; i < EXACT_SLOTS; i++) {
+		if (s->ehash[i] == 0)
+			continue;
+		bloom_add(s->bloom, s->bloom_bits, s->ehash[i]);
+		if (log_add(s, s->ehash[i], 0, s->earena.p + s->eoff[i],
+		    strlen(s->earena.p + s->eoff[i])) == -1)
+			return -1;
+	}
+	free(s->ehash);
+	free(s->eoff);
+	s->ehash = NULL;
+	s->eoff = NULL;
+	buf_free(&s->earena);
+	return 0;
+}
+
 int
 idset_add(struct idset *s, const char *id, size_t n, unsigned long line)
 {
-	uint64_t h = hash_id(id, n);
-	struct entry e;
+	uint64_t h;
 	struct suspect *sp;
 	size_t i;
-	FILE *fp;
-	int maybe;
 
+	if (n > IDSET_ID_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	h = hash_id(id, n);
 	if (s->bloom == NULL) {
 		i = exact_slot(s, h, id, n);
 		if (s->ehash[i] != 0)
@@ -261,22 +284,11 @@ idset_add(struct idset *s, const char *id, size_t n, unsigned long line)
 		if (bloom_start(s) == -1)
 			return -1;
 	}
-	/* The filter holds every id so far: the table only on a maybe. */
-	if ((maybe = bloom_has(s->bloom, s->bloom_bits, h)) != 0 &&
-	    s->ehash[exact_slot(s, h, id, n)] != 0)
-		return IDSET_DUP;
-	bloom_add(s->bloom, s->bloom_bits, h);
-	memset(&e, 0, sizeof(e));
-	e.hash = h;
-	e.line = line;
-	e.idlen = (uint32_t)n;
-	if ((fp = part_of(s, h)) == NULL ||
-	    fwrite(&e, sizeof(e), 1, fp) != 1 ||
-	    fwrite(id, 1, n, fp) != n)
+	/* The filter holds every id so far. */
+	if (bloom_add(s->bloom, s->bloom_bits, h) == 0)
+		return log_add(s, h, line, id, n) == -1 ? -1 : IDSET_NEW;
+	if (log_add(s, h, line, id, n) == -1)
 		return -1;
-	s->part_bytes[h >> 58] += sizeof(e) + n;
-	if (!maybe)
-		return IDSET_NEW;
 	if (s->nsusp % 1024 == 0) {
 		sp = realloc(s->susp, (s->nsusp + 1024) * sizeof(*sp));
 		if (sp == NULL)
@@ -377,33 +389,56 @@ read_all(FILE *fp, void *p, size_t n)
 	return 0;
 }
 
-/* Marks the suspects that a log part shows were seen on an earlier line. */
+/*
+ * Marks the suspects that a log part shows were seen on an earlier line.
+ * The part is read in SCAN_BUF blocks (an entry may straddle two).
+ */
 static int
 scan_part(struct idset *s, FILE *fp, size_t tabsz)
 {
-	struct entry e;
+	unsigned char *b;
 	struct suspect *sp;
-	size_t i;
-	uint32_t k;
+	uint64_t h, line;
+	uint32_t len, k;
+	size_t have = 0, used, got, i;
 
 	if (fflush(fp) == EOF)
 		return -1;
 	rewind(fp);
-	while (fread(&e, sizeof(e), 1, fp) == 1) {
-		if (buf_grow(&s->rd, e.idlen) == -1 ||
-		    read_all(fp, s->rd.p, e.idlen) == -1)
-			return -1;
-		for (i = e.hash & (tabsz - 1); (k = s->stab[i]) != 0;
-		    i = (i + 1) & (tabsz - 1)) {
-			sp = &s->susp[k - 1];
-			if (sp->hash == e.hash && e.line < sp->line &&
-			    sp->len == e.idlen && memcmp(s->sarena.p + sp->off,
-			    s->rd.p, e.idlen) == 0)
-				sp->dup = 1;
+	if (s->scan == NULL && (s->scan = malloc(SCAN_BUF)) == NULL)
+		return -1;
+	b = s->scan;
+	do {
+		got = fread(b + have, 1, SCAN_BUF - have, fp);
+		have += got;
+		for (used = 0; have - used >= LOG_HDR; used += LOG_HDR + len) {
+			memcpy(&h, b + used, 8);
+			memcpy(&line, b + used + 8, 8);
+			memcpy(&len, b + used + 16, 4);
+			if (len > IDSET_ID_MAX) {
+				errno = EIO;
+				return -1;
+			}
+			if (have - used < LOG_HDR + len)
+				break;
+			for (i = h & (tabsz - 1); (k = s->stab[i]) != 0;
+			    i = (i + 1) & (tabsz - 1)) {
+				sp = &s->susp[k - 1];
+				if (sp->hash == h && line < sp->line &&
+				    sp->len == len && memcmp(s->sarena.p +
+				    sp->off, b + used + LOG_HDR, len) == 0)
+					sp->dup = 1;
+			}
 		}
-	}
+		memmove(b, b + used, have - used);
+		have -= used;
+	} while (got > 0);
 	if (ferror(fp))
 		return -1;
+	if (have != 0) {
+		errno = EIO;	/* a cut entry: the file is ours */
+		return -1;
+	}
 	return fseeko(fp, 0, SEEK_END);
 }
 

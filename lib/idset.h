@@ -4,12 +4,12 @@
  * second occurrence is rejected, the first kept).
  *
  * Exact, never probabilistic: a good row is never taken for a duplicate,
- * and a duplicate never gets through. How, in at most about 12 MB whatever
+ * and a duplicate never gets through. How, in at most about 6 MB whatever
  * the number of ids:
  *   - the first IDSET_EXACT ids are kept in memory and answered at once
  *     (a sheet of up to that many rows behaves as a plain hash set);
  *   - after that, every id goes into a Bloom filter (4 bytes an
- *     expected id, 128 kB to 8 MB) and, with its line, into an on-disk
+ *     expected id, 128 kB to 4 MB) and, with its line, into an on-disk
  *     log split in 64 parts by hash. An id the filter has never seen is
  *     new for sure (most of them). An id it may have seen is a suspect:
  *     it and every record after it are held (in memory up to 1 MB, then
@@ -32,6 +32,7 @@
 #include <stddef.h>
 
 #define IDSET_EXACT	32768	/* ids answered from memory alone */
+#define IDSET_ID_MAX	1024	/* longer ids: idset_add fails, EINVAL */
 
 enum { IDSET_NEW = 0, IDSET_DUP = 1, IDSET_MAYBE = 2 };
 
@@ -43,7 +44,8 @@ void	 idset_free(struct idset *);
  * Looks id (n bytes, seen on line) up among the ids added before, and
  * adds it. IDSET_NEW: never seen. IDSET_DUP: seen before, for sure.
  * IDSET_MAYBE: a suspect: its record must go through idset_hold. -1: out
- * of memory or a temporary file failed (errno set).
+ * of memory or a temporary file failed (errno set), or id is longer than
+ * IDSET_ID_MAX (EINVAL). Lines must increase from one call to the next.
  */
 int	 idset_add(struct idset *, const char *id, size_t n,
 	    unsigned long line);

@@ -162,6 +162,29 @@ load helpers
 	[ "$output" -lt 16384 ]
 }
 
+@test "duplicates past the first 32768 rows: each found, the first kept, order kept" {
+	# rows 2..60001; line 40002 repeats line 12's id (from the exact
+	# table's time), line 50002 repeats line 45002's, line 50003 line 12's
+	awk 'BEGIN { print "item_id,on_hand,rate"
+		for (i = 0; i < 60000; i++) {
+			id = i
+			if (i == 40000) id = 10
+			if (i == 50000) id = 45000
+			if (i == 50001) id = 10
+			printf "SKU%d,%d,1.5\n", id, i % 50 } }' > dups.csv
+	run -65 --separate-stderr ir-sync dups.csv
+	output=$(printf '%s\n' "$output" | sed -n 's/.*"item_id":"\([^"]*\)".*"line":\([0-9]*\)}$/\2 \1/p')
+	[ "$(printf '%s\n' "$stderr" | grep -c 'appears earlier')" -eq 3 ]
+	[[ "$stderr" == *"dups.csv:40002: item_id SKU10 appears earlier"* ]]
+	[[ "$stderr" == *"dups.csv:50002: item_id SKU45000 appears earlier"* ]]
+	[[ "$stderr" == *"dups.csv:50003: item_id SKU10 appears earlier"* ]]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 59997 ]
+	# in the sheet's order, each line once
+	printf '%s\n' "$output" | awk '$1 <= prev { exit 1 } { prev = $1 }'
+	printf '%s\n' "$output" | grep -qx '12 SKU10'
+	printf '%s\n' "$output" | grep -qx '45002 SKU45000'
+}
+
 @test "usage, help, version, unreadable file, full disk" {
 	run ir-sync --bogus
 	[ "$status" -eq 64 ]
