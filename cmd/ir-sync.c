@@ -94,7 +94,9 @@ struct sync {
 	long long	 default_lead;
 	const char	*fallback;
 	struct idset	*ids;
-	struct buf	 out;
+	struct buf	 out;		/* records not yet written */
+	size_t		 flush_at;	/* write out at this many bytes */
+	struct buf	 tail;		/* ,"source":"...","line": */
 	int		 status;
 	unsigned long	 rows, items;
 	int		 progress;
@@ -307,16 +309,31 @@ supplier_doc(struct sync *s, const char *key)
 	return s->last_sup_doc;
 }
 
-/* Writes a record out, or keeps it back while duplicates are settled. */
+/*
+ * Records are made in s->out and written a block at a time (one line at
+ * a time to a terminal): one copy and one stdio call a block, not a
+ * record.
+ */
+static int
+out_flush(struct sync *s)
+{
+	if (s->out.len > 0 && fwrite(s->out.p, 1, s->out.len, stdout) !=
+	    s->out.len)
+		return EX_IOERR;
+	buf_reset(&s->out);
+	return 0;
+}
+
+/* A held record, settled: it goes out after those made before it. */
 static int
 emit(void *ctx, const char *rec, size_t len)
 {
 	struct sync *s = ctx;
 
-	if (fwrite(rec, 1, len, stdout) != len)
-		return EX_IOERR;
+	if (buf_add(&s->out, rec, len) == -1)
+		return EX_OSERR;
 	s->items++;
-	return 0;
+	return s->out.len >= s->flush_at ? out_flush(s) : 0;
 }
 
 static void
@@ -354,9 +371,10 @@ do_row(struct sync *s, const struct csvin_row *row)
 	long long on_hand, lead = 0, buffer = 0, point = 0, pack = 1;
 	long long min_order = 0, cap = 0;
 	int64_t rate = 0, cost;
+	uint64_t idh;
 	int set[NCOLS] = { 0 }, rc, bad = 0, pset, cset, unused;
 	const char *v, *p, *cost_text = NULL;
-	size_t i, n, idn, cost_n = 0;
+	size_t i, n, idn, cost_n = 0, start;
 	unsigned long line = row->line;
 
 	v = field(s, row, C_ITEM_ID, &n);
@@ -374,6 +392,8 @@ do_row(struct sync *s, const struct csvin_row *row)
 		return EX_DATAERR;
 	}
 	copy_cut(id, sizeof(id), p, idn);
+	idh = idset_hash(id, idn);
+	idset_prefetch(s->ids, idh);
 	v = field(s, row, C_ON_HAND, &n);
 	rc = cell_int(s, line, "on_hand", v, n, LLONG_MIN, &on_hand);
 	if (rc == 0)
@@ -429,7 +449,7 @@ do_row(struct sync *s, const struct csvin_row *row)
 	}
 	if (bad)
 		return EX_DATAERR;
-	if ((rc = idset_add(s->ids, id, idn, line)) == IDSET_DUP) {
+	if ((rc = idset_add_hashed(s->ids, id, idn, idh, line)) == IDSET_DUP) {
 		log_error(where_of(s, line, where, sizeof(where)),
 		    "item_id %s appears earlier in the sheet; this row "
 		    "skipped", id);
@@ -489,10 +509,10 @@ do_row(struct sync *s, const struct csvin_row *row)
 	cap = merge(s, id, "order cap", ir ? &ir->order_cap : NULL,
 	    set[C_CAP] == 1, cap, dr ? &dr->order_cap : NULL, NULL, -1, &cset);
 
-	/* Write the item record. */
-	buf_reset(&s->out);
-	recw_begin(&s->out, "item");
-	recw_strn(&s->out, "item_id", id, idn);
+	/* Make the item record at the end of s->out. */
+	start = s->out.len;
+	buf_add(&s->out, "{\"type\":\"item\",\"item_id\":", 25);
+	jsonw_str(&s->out, id, idn);
 	v = field(s, row, C_NAME, &n);
 	i = n;
 	trim(v, &i);
@@ -518,19 +538,26 @@ do_row(struct sync *s, const struct csvin_row *row)
 		if (s->extra[i])
 			recw_strn(&s->out, s->header[i], row->field[i],
 			    row->len[i]);
-	recw_str(&s->out, "source", s->source);
-	recw_int(&s->out, "line", (long long)line);
-	recw_end(&s->out);
+	buf_add(&s->out, s->tail.p, s->tail.len);
+	dec_format_int(&s->out, (long long)line);
+	if (recw_end(&s->out) == -1) {
+		log_error(NULL, "out of memory");
+		return EX_OSERR;
+	}
 	if (rc == IDSET_MAYBE || idset_holding(s->ids)) {
-		if (idset_hold(s->ids, id, idn, line, rc == IDSET_MAYBE,
-		    s->out.p, s->out.len) == -1) {
+		rc = idset_hold(s->ids, id, idn, line, rc == IDSET_MAYBE,
+		    s->out.p + start, s->out.len - start);
+		s->out.len = start;
+		s->out.p[start] = '\0';
+		if (rc == -1) {
 			log_error(NULL, "duplicate check: temporary file: %s",
 			    strerror(errno));
 			return EX_IOERR;
 		}
 		return idset_due(s->ids) ? settle(s) : 0;
 	}
-	return emit(s, s->out.p, s->out.len);
+	s->items++;
+	return s->out.len >= s->flush_at ? out_flush(s) : 0;
 }
 
 /*
@@ -604,6 +631,12 @@ parse(struct sync *s, FILE *fp)
 	}
 	if (rc == 0)
 		rc = settle(s);
+	/* what was made goes out, even after an error */
+	if ((got = out_flush(s)) != 0 && rc == 0) {
+		log_error(NULL, "cannot write the records: %s",
+		    strerror(errno));
+		rc = got;
+	}
 	if (s->progress && s->rows >= 100000)
 		fprintf(stderr, "\rir-sync: %lu rows\n", s->rows);
 	if (rc == 0 && !have_header) {
@@ -804,6 +837,13 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	s->progress = isatty(STDERR_FILENO);
+	s->flush_at = isatty(STDOUT_FILENO) ? 1 : 64 * 1024;
+	if (recw_str(&s->tail, "source", s->source) == -1 ||
+	    buf_add(&s->tail, ",\"line\":", 8) == -1) {
+		log_error(NULL, "out of memory");
+		rc = EX_OSERR;
+		goto out;
+	}
 	cli_stdout_buffering();
 	rc = parse(s, parse_from);
 	/* only once the records are out: a crash before re-reads the sheet */
@@ -828,6 +868,7 @@ out:
 	free(s->extra);
 	idset_free(s->ids);
 	buf_free(&s->out);
+	buf_free(&s->tail);
 	rc = cli_exit(cli_worst(rc, s->status));
 	config_free(s->cfg);
 	free(s);

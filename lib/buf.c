@@ -7,7 +7,7 @@
 #include "buf.h"
 
 int
-buf_grow(struct buf *b, size_t extra)
+buf_grow_slow(struct buf *b, size_t extra)
 {
 	size_t need, cap;
 	char *np;
@@ -29,29 +29,9 @@ buf_grow(struct buf *b, size_t extra)
 }
 
 int
-buf_add(struct buf *b, const void *s, size_t n)
-{
-	if (buf_grow(b, n) == -1)
-		return -1;
-	if (n)
-		memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-	return 0;
-}
-
-int
 buf_adds(struct buf *b, const char *s)
 {
 	return buf_add(b, s, strlen(s));
-}
-
-int
-buf_addc(struct buf *b, int c)
-{
-	char ch = (char)c;
-
-	return buf_add(b, &ch, 1);
 }
 
 int

@@ -16,6 +16,7 @@
  * and a file of stray quotes costs linear time, not quadratic.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,7 @@ struct csvin {
 	char		*in;
 	size_t		 in_pos, in_len;
 	int		 in_eof;
+	int		 in_cr;		/* the chunk holds a \r somewhere */
 	int		 skip_lf;	/* a line ended in \r: eat one \n */
 	int		 first;		/* no line read yet: look for a BOM */
 	struct buf	 line;		/* a line that straddles two chunks */
@@ -60,6 +62,7 @@ struct csvin {
 	const char	**ptr;
 	size_t		 nf, cap, col;
 	int		 done, bad, oom, empty;
+	int		 clean;		/* the row's lines so far: no NUL, UTF-8 */
 
 	unsigned long	 bad_line;
 	char		 err[160];
@@ -122,16 +125,62 @@ csvin_bad_line(const struct csvin *c)
 
 /*
  * Returns the end of the line starting at p (n bytes): the first \n or \r,
- * or NULL when the line goes on past n.
+ * or NULL when the line goes on past n. cr: 0 when the chunk has no \r.
  */
 static const char *
-line_end(const char *p, size_t n)
+line_end(const char *p, size_t n, int cr)
 {
-	const char *nl, *cr;
+	const char *nl, *r;
 
 	nl = memchr(p, '\n', n);
-	cr = memchr(p, '\r', nl ? (size_t)(nl - p) : n);
-	return cr ? cr : nl;
+	if (!cr)
+		return nl;
+	r = memchr(p, '\r', nl ? (size_t)(nl - p) : n);
+	return r ? r : nl;
+}
+
+enum { LN_QUOTE = 1, LN_NUL = 2, LN_HIGH = 4 };
+
+/*
+ * What a line holds, in one pass eight bytes at a time: a quote (libcsv
+ * must split it), a NUL, bytes above 0x7f (UTF-8 to check). Checking a
+ * line once costs less than a memchr and a UTF-8 pass for each field.
+ */
+static int
+line_flags(const char *p, size_t n)
+{
+	const uint64_t ones = 0x0101010101010101ULL;
+	const uint64_t highs = 0x8080808080808080ULL;
+	const uint64_t quotes = 0x2222222222222222ULL;
+	uint64_t w, q, high = 0, nul = 0, quote = 0;
+	size_t i = 0;
+	int f = 0;
+
+	for (; i + 8 <= n; i += 8) {
+		memcpy(&w, p + i, 8);
+		high |= w;
+		nul |= (w - ones) & ~w;
+		q = w ^ quotes;
+		quote |= (q - ones) & ~q;
+	}
+	/* (x - ones) & ~x & highs is not 0 exactly when x has a zero byte */
+	if (high & highs)
+		f |= LN_HIGH;
+	if (nul & highs)
+		f |= LN_NUL;
+	if (quote & highs)
+		f |= LN_QUOTE;
+	for (; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+
+		if (c == '"')
+			f |= LN_QUOTE;
+		else if (c == '\0')
+			f |= LN_NUL;
+		else if (c >= 0x80)
+			f |= LN_HIGH;
+	}
+	return f;
 }
 
 /*
@@ -166,6 +215,7 @@ file_line(struct csvin *c, const char **lp, size_t *np)
 			}
 			c->in_pos = 0;
 			c->in_len = n;
+			c->in_cr = memchr(c->in, '\r', n) != NULL;
 		}
 		p = c->in + c->in_pos;
 		avail = c->in_len - c->in_pos;
@@ -176,7 +226,7 @@ file_line(struct csvin *c, const char **lp, size_t *np)
 				continue;
 			}
 		}
-		e = line_end(p, avail);
+		e = line_end(p, avail, c->in_cr);
 		seg = e ? (size_t)(e - p) : avail;
 		got += seg;
 		if (toolong)
@@ -277,14 +327,15 @@ on_field(void *s, size_t n, void *data)
 		    c->max_field);
 		return;
 	}
-	if (n > 0 && memchr(s, '\0', n) != NULL) {
+	/* c->clean: the whole line was checked (no NUL, valid UTF-8) */
+	if (!c->clean && n > 0 && memchr(s, '\0', n) != NULL) {
 		c->bad = 1;
 		snprintf(c->err, sizeof(c->err),
 		    "column %zu: contains a NUL byte (is the file UTF-16? "
 		    "save it as \"CSV UTF-8\")", c->col);
 		return;
 	}
-	if (!utf8_valid(s, n)) {
+	if (!c->clean && !utf8_valid(s, n)) {
 		c->bad = 1;
 		snprintf(c->err, sizeof(c->err),
 		    "column %zu: not valid UTF-8 (save the sheet as "
@@ -435,7 +486,7 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 {
 	const char *p;
 	size_t n, i;
-	int r, replayed;
+	int r, replayed, flags;
 
 	c->err[0] = '\0';
 	for (;;) {
@@ -477,7 +528,14 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 			    "may be missing its closing quote)", c->max_row);
 			return drop_row(c, p, n);
 		}
-		if (c->raw.len == 0 && memchr(p, '"', n) == NULL) {
+		flags = line_flags(p, n);
+		/* a row's fields are clean when each of its lines is */
+		if (c->raw.len == 0)
+			c->clean = 1;
+		if ((flags & LN_NUL) || ((flags & LN_HIGH) &&
+		    !utf8_valid(p, n)))
+			c->clean = 0;
+		if (c->raw.len == 0 && !(flags & LN_QUOTE)) {
 			split(c, p, n);
 			if (c->oom) {
 				errno = ENOMEM;

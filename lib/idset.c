@@ -82,8 +82,8 @@ struct idset {
 	unsigned char	*scan;		/* SCAN_BUF bytes of the log */
 };
 
-static uint64_t
-hash_id(const char *s, size_t n)
+uint64_t
+idset_hash(const char *s, size_t n)
 {
 	uint64_t h = 1469598103934665603ULL;
 	size_t i;
@@ -252,10 +252,26 @@ bloom_start(struct idset *s)
 	return 0;
 }
 
+void
+idset_prefetch(const struct idset *s, uint64_t h)
+{
+	uint64_t g;
+
+	if (s->bloom != NULL)
+		__builtin_prefetch(bloom_block(s->bloom, s->bloom_bits, h, &g),
+		    1);
+}
+
 int
 idset_add(struct idset *s, const char *id, size_t n, unsigned long line)
 {
-	uint64_t h;
+	return idset_add_hashed(s, id, n, idset_hash(id, n), line);
+}
+
+int
+idset_add_hashed(struct idset *s, const char *id, size_t n, uint64_t h,
+    unsigned long line)
+{
 	struct suspect *sp;
 	size_t i;
 
@@ -263,7 +279,6 @@ idset_add(struct idset *s, const char *id, size_t n, unsigned long line)
 		errno = EINVAL;
 		return -1;
 	}
-	h = hash_id(id, n);
 	if (s->bloom == NULL) {
 		i = exact_slot(s, h, id, n);
 		if (s->ehash[i] != 0)

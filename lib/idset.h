@@ -30,6 +30,7 @@
 #define IR_IDSET_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define IDSET_EXACT	32768	/* ids answered from memory alone */
 #define IDSET_ID_MAX	1024	/* longer ids: idset_add fails, EINVAL */
@@ -49,6 +50,16 @@ void	 idset_free(struct idset *);
  */
 int	 idset_add(struct idset *, const char *id, size_t n,
 	    unsigned long line);
+/*
+ * The same, with h = idset_hash(id, n) computed before, so that
+ * idset_prefetch(h) can bring the filter's block into the cache while the
+ * caller does other work with the row (the filter is megabytes: a lookup
+ * is a cache miss, a tenth of ir-sync's time on 1M rows without this).
+ */
+uint64_t idset_hash(const char *id, size_t n);
+void	 idset_prefetch(const struct idset *, uint64_t h);
+int	 idset_add_hashed(struct idset *, const char *id, size_t n,
+	    uint64_t h, unsigned long line);
 /*
  * Sizes the filter for about n ids in all (before the first IDSET_EXACT
  * are in; later calls do nothing): 32 bits an id, 128 kB to 8 MB.

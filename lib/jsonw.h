@@ -13,5 +13,7 @@
 
 /* Appends s (n bytes) as a quoted JSON string. */
 int	jsonw_str(struct buf *, const char *s, size_t n);
+/* 1 when s (n bytes) can go between JSON quotes as it is. */
+int	jsonw_plain(const char *s, size_t n);
 
 #endif

@@ -777,29 +777,32 @@ recw_copy(struct buf *b, const struct rec *r, const char *const *skip)
 	return 0;
 }
 
-/* ,"key": -- keys are short and rarely need escaping: copy them. */
+/*
+ * ,"key": -- keys are short and rarely need escaping: copied. Reserves
+ * room for more bytes after the key too, so that the value's writer
+ * finds it there.
+ */
 static int
-key(struct buf *b, const char *k)
+key(struct buf *b, const char *k, size_t more)
 {
-	size_t n = strlen(k), i;
+	size_t n = strlen(k);
+	char *o;
 
-	for (i = 0; i < n; i++)
-		if ((unsigned char)k[i] < 0x20 || k[i] == '"' || k[i] == '\\')
-			break;
-	if (i < n) {
+	if (!jsonw_plain(k, n)) {
 		if (buf_addc(b, ',') == -1 || jsonw_str(b, k, n) == -1)
 			return -1;
 		return buf_addc(b, ':');
 	}
-	if (buf_grow(b, n + 4) == -1)
+	if (buf_grow(b, n + 4 + more) == -1)
 		return -1;
-	b->p[b->len++] = ',';
-	b->p[b->len++] = '"';
-	memcpy(b->p + b->len, k, n);
-	b->len += n;
-	b->p[b->len++] = '"';
-	b->p[b->len++] = ':';
-	b->p[b->len] = '\0';
+	o = b->p + b->len;
+	o[0] = ',';
+	o[1] = '"';
+	memcpy(o + 2, k, n);
+	o[n + 2] = '"';
+	o[n + 3] = ':';
+	o[n + 4] = '\0';
+	b->len += n + 4;
 	return 0;
 }
 
@@ -812,7 +815,7 @@ recw_str(struct buf *b, const char *k, const char *val)
 int
 recw_strn(struct buf *b, const char *k, const char *val, size_t n)
 {
-	if (key(b, k) == -1)
+	if (key(b, k, n + 2) == -1)
 		return -1;
 	return jsonw_str(b, val, n);
 }
@@ -820,7 +823,7 @@ recw_strn(struct buf *b, const char *k, const char *val, size_t n)
 int
 recw_int(struct buf *b, const char *k, long long v)
 {
-	if (key(b, k) == -1)
+	if (key(b, k, 24) == -1)
 		return -1;
 	return dec_format_int(b, v);
 }
@@ -828,7 +831,7 @@ recw_int(struct buf *b, const char *k, long long v)
 int
 recw_dec(struct buf *b, const char *k, int64_t v)
 {
-	if (key(b, k) == -1)
+	if (key(b, k, 32) == -1)
 		return -1;
 	return dec_format(b, v);
 }
@@ -836,7 +839,7 @@ recw_dec(struct buf *b, const char *k, int64_t v)
 int
 recw_raw(struct buf *b, const char *k, const char *json, size_t n)
 {
-	if (key(b, k) == -1)
+	if (key(b, k, n) == -1)
 		return -1;
 	return buf_add(b, json, n);
 }
@@ -844,9 +847,9 @@ recw_raw(struct buf *b, const char *k, const char *json, size_t n)
 int
 recw_null(struct buf *b, const char *k)
 {
-	if (key(b, k) == -1)
+	if (key(b, k, 4) == -1)
 		return -1;
-	return buf_adds(b, "null");
+	return buf_add(b, "null", 4);
 }
 
 int

@@ -419,6 +419,54 @@ TEST(nul_byte)
 	free(got);
 }
 
+/*
+ * Lines are checked once, eight bytes at a time, and per field only when
+ * the line is not clean: a NUL, a high byte or a quote at every place in
+ * a word and in the tail, and rows over several lines, clean or not.
+ */
+TEST(line_checks_at_every_offset)
+{
+	static const char *const bad[] = { "\0", "\xff", "\xc3" };
+	struct buf in = { NULL, 0, 0 }, want = { NULL, 0, 0 };
+	char *got;
+	size_t k, at;
+
+	for (k = 0; k < 3; k++)
+		for (at = 0; at < 20; at++) {
+			buf_reset(&in);
+			buf_reset(&want);
+			buf_add(&in, "h\n", 2);
+			buf_add(&in, "abcdefghijklmnopqrstu", at);
+			buf_add(&in, bad[k], 1);
+			buf_add(&in, ",x\nB,\"q\"\n", 9);
+			buf_addf(&want, "ROW 1 [h]\nBAD 2: column 1: %s\n"
+			    "ROW 3 [B|q]\nEOF\n", k == 0 ? "contains a NUL "
+			    "byte (is the file UTF-16? save it as \"CSV "
+			    "UTF-8\")" : "not valid UTF-8 (save the sheet as "
+			    "\"CSV UTF-8\")");
+			got = transcript_n(in.p, in.len, 0, 0);
+			CHECK_EQ_STR(got, want.p);
+			free(got);
+		}
+	/* a quoted field over two lines: bad bytes on its second line */
+	got = transcript_n("h\n\"ok\nb\xff\",x\nC\n", 0, 0, 0);
+	CHECK_EQ_STR(got, "ROW 1 [h]\nBAD 2: column 1: not valid UTF-8 (save "
+	    "the sheet as \"CSV UTF-8\")\nROW 4 [C]\nEOF\n");
+	free(got);
+	/* ... and on its first line */
+	got = transcript_n("h\n\"o\xff\nb\",x\nC\n", 0, 0, 0);
+	CHECK_EQ_STR(got, "ROW 1 [h]\nBAD 2: column 1: not valid UTF-8 (save "
+	    "the sheet as \"CSV UTF-8\")\nROW 4 [C]\nEOF\n");
+	free(got);
+	/* clean multi-byte text on both lines stays */
+	got = transcript_n("h\n\"caf\xc3\xa9\n\xe2\x82\xac\",x\n", 0, 0, 0);
+	CHECK_EQ_STR(got, "ROW 1 [h]\nROW 2 [caf\xc3\xa9\\n\xe2\x82\xac|x]\n"
+	    "EOF\n");
+	free(got);
+	buf_free(&in);
+	buf_free(&want);
+}
+
 TEST(too_many_columns)
 {
 	struct buf in = { NULL, 0, 0 };
@@ -582,5 +630,6 @@ main(void)
 	RUN(read_error);
 	RUN(normalize);
 	RUN(utf8);
+	RUN(line_checks_at_every_offset);
 	return unit_summary();
 }
