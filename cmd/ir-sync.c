@@ -203,14 +203,18 @@ trim(const char *v, size_t *n)
 	return v;
 }
 
-/* Copies n bytes of v into dst (dstsz > 0), cut to fit, NUL-terminated. */
-static void
+/*
+ * Copies n bytes of v into dst (dstsz > 0), cut to fit, NUL-terminated.
+ * Returns the length copied.
+ */
+static size_t
 copy_cut(char *dst, size_t dstsz, const char *v, size_t n)
 {
 	if (n >= dstsz)
 		n = dstsz - 1;
 	memcpy(dst, v, n);
 	dst[n] = '\0';
+	return n;
 }
 
 /* "source:line" for a message, built only when one is printed. */
@@ -290,12 +294,12 @@ merge(struct sync *s, const char *item_id, const char *what,
 }
 
 static void
-write_num(struct buf *b, const char *key, int set, long long v)
+write_num(struct buf *b, const char *kq, size_t kn, int set, long long v)
 {
 	if (set)
-		recw_int(b, key, v);
+		recw_kint(b, kq, kn, v);
 	else
-		recw_null(b, key);
+		recw_knull(b, kq, kn);
 }
 
 /* The suppliers doc's entry for key; the last answer is kept. */
@@ -374,7 +378,7 @@ do_row(struct sync *s, const struct csvin_row *row)
 	uint64_t idh;
 	int set[NCOLS] = { 0 }, rc, bad = 0, pset, cset, unused;
 	const char *v, *p, *cost_text = NULL;
-	size_t i, n, idn, cost_n = 0, start;
+	size_t i, n, idn, cost_n = 0, start, supplier_n;
 	unsigned long line = row->line;
 
 	v = field(s, row, C_ITEM_ID, &n);
@@ -466,7 +470,7 @@ do_row(struct sync *s, const struct csvin_row *row)
 	}
 	v = field(s, row, C_SUPPLIER, &n);
 	p = trim(v, &n);
-	copy_cut(supplier, sizeof(supplier), p, n);
+	supplier_n = copy_cut(supplier, sizeof(supplier), p, n);
 	if (ir && ir->supplier) {
 		if (supplier[0] && strcasecmp(supplier, ir->supplier) != 0) {
 			char w2[600];
@@ -476,13 +480,13 @@ do_row(struct sync *s, const struct csvin_row *row)
 			log_warn(w2, "%s: supplier %s from the rules doc replaces "
 			    "the sheet's %s", id, ir->supplier, supplier);
 		}
-		copy_cut(supplier, sizeof(supplier), ir->supplier,
-		    strlen(ir->supplier));
+		supplier_n = copy_cut(supplier, sizeof(supplier),
+		    ir->supplier, strlen(ir->supplier));
 	} else if (supplier[0] == '\0' && dr && dr->supplier)
-		copy_cut(supplier, sizeof(supplier), dr->supplier,
-		    strlen(dr->supplier));
+		supplier_n = copy_cut(supplier, sizeof(supplier),
+		    dr->supplier, strlen(dr->supplier));
 	else if (supplier[0] == '\0' && s->fallback)
-		copy_cut(supplier, sizeof(supplier), s->fallback,
+		supplier_n = copy_cut(supplier, sizeof(supplier), s->fallback,
 		    strlen(s->fallback));
 	if (supplier[0] && s->have_suppliers &&
 	    (sup = supplier_doc(s, supplier)) == NULL)
@@ -517,23 +521,23 @@ do_row(struct sync *s, const struct csvin_row *row)
 	i = n;
 	trim(v, &i);
 	if (i > 0)
-		recw_strn(&s->out, "name", v, n);
+		recw_kstrn(&s->out, RECW_K("name"), v, n);
 	else
-		recw_strn(&s->out, "name", id, idn);
-	recw_int(&s->out, "on_hand", on_hand);
-	recw_dec(&s->out, "rate", rate);
-	recw_int(&s->out, "lead_time_days", lead);
-	recw_int(&s->out, "buffer", buffer);
-	write_num(&s->out, "point_override", pset, point);
-	recw_str(&s->out, "supplier", supplier);
-	recw_int(&s->out, "pack_size", pack);
-	recw_int(&s->out, "min_order", min_order);
-	write_num(&s->out, "order_cap", cset, cap);
+		recw_kstrn(&s->out, RECW_K("name"), id, idn);
+	recw_kint(&s->out, RECW_K("on_hand"), on_hand);
+	recw_kdec(&s->out, RECW_K("rate"), rate);
+	recw_kint(&s->out, RECW_K("lead_time_days"), lead);
+	recw_kint(&s->out, RECW_K("buffer"), buffer);
+	write_num(&s->out, RECW_K("point_override"), pset, point);
+	recw_kstrn(&s->out, RECW_K("supplier"), supplier, supplier_n);
+	recw_kint(&s->out, RECW_K("pack_size"), pack);
+	recw_kint(&s->out, RECW_K("min_order"), min_order);
+	write_num(&s->out, RECW_K("order_cap"), cset, cap);
 	if (cost_text)
-		recw_strn(&s->out, "unit_cost", cost_text, cost_n < sizeof(t) ?
-		    cost_n : sizeof(t) - 1);
+		recw_kstrn(&s->out, RECW_K("unit_cost"), cost_text,
+		    cost_n < sizeof(t) ? cost_n : sizeof(t) - 1);
 	else
-		recw_null(&s->out, "unit_cost");
+		recw_knull(&s->out, RECW_K("unit_cost"));
 	for (i = 0; i < row->n && i < s->ncols; i++)
 		if (s->extra[i])
 			recw_strn(&s->out, s->header[i], row->field[i],

@@ -37,6 +37,9 @@
 #define SCAN_CHEAP	(64UL << 10)	/* a log read to do at once */
 #define SCAN_BUF	(64UL << 10)	/* the log is read in blocks of this */
 #define LOG_HDR		20		/* hash 8, line 8, id length 4 */
+#define PART_BUF	4096		/* a part's entries not yet written */
+_Static_assert(LOG_HDR + IDSET_ID_MAX <= PART_BUF &&
+    PART_BUF <= SCAN_BUF, "a log entry fits a part's buffer and a block");
 #define SUSPECT_MAX	32768
 #define SUSPECT_BYTES	(1UL << 20)
 #define NOT_SUSPECT	UINT32_MAX
@@ -67,8 +70,10 @@ struct idset {
 	/* The rest: filter, log, suspects, held records. */
 	unsigned char	*bloom;
 	size_t		 bloom_bits;	/* a power of two */
-	FILE		*part[NPART];
+	FILE		*part[NPART];	/* unbuffered: pbuf is the buffer */
 	size_t		 part_bytes[NPART];
+	unsigned char	*pbuf[NPART];	/* PART_BUF bytes each */
+	size_t		 plen[NPART];
 	uint64_t	 partmask;	/* parts a suspect hashes to */
 	struct suspect	*susp;
 	size_t		 nsusp;
@@ -128,6 +133,8 @@ idset_free(struct idset *s)
 	for (i = 0; i < NPART; i++)
 		if (s->part[i] != NULL)
 			fclose(s->part[i]);
+	for (i = 0; i < NPART; i++)
+		free(s->pbuf[i]);
 	free(s->susp);
 	buf_free(&s->sarena);
 	free(s->stab);
@@ -189,36 +196,55 @@ bloom_add(unsigned char *b, size_t bits, uint64_t h)
 	return seen;
 }
 
-static FILE *
-part_of(struct idset *s, uint64_t h)
+/*
+ * A part's file and buffer, made on first use. The entries are buffered
+ * here rather than by stdio: one memcpy an entry, no stdio call.
+ */
+static int
+part_open(struct idset *s, size_t p)
 {
-	size_t p = (size_t)(h >> 58);
-
-	if (s->part[p] == NULL) {
-		if ((s->part[p] = tmpfile()) == NULL)
-			return NULL;
-	}
-	return s->part[p];
+	if (s->part[p] != NULL)
+		return 0;
+	if (s->pbuf[p] == NULL && (s->pbuf[p] = malloc(PART_BUF)) == NULL)
+		return -1;
+	if ((s->part[p] = tmpfile()) == NULL)
+		return -1;
+	setvbuf(s->part[p], NULL, _IONBF, 0);
+	return 0;
 }
 
-/* Appends id's log entry (hash h, line) to its part: one write. */
+/* Writes out what part p has buffered. */
+static int
+part_flush(struct idset *s, size_t p)
+{
+	if (s->plen[p] > 0 && fwrite(s->pbuf[p], 1, s->plen[p], s->part[p]) !=
+	    s->plen[p])
+		return -1;
+	s->plen[p] = 0;
+	return 0;
+}
+
+/* Appends id's log entry (hash h, line) to its part. */
 static int
 log_add(struct idset *s, uint64_t h, unsigned long line, const char *id,
     size_t n)
 {
-	unsigned char e[LOG_HDR + IDSET_ID_MAX];
+	size_t p = (size_t)(h >> 58);
+	unsigned char *e;
 	uint64_t l = line;
 	uint32_t len = (uint32_t)n;
-	FILE *fp;
 
+	if (part_open(s, p) == -1)
+		return -1;
+	if (s->plen[p] + LOG_HDR + n > PART_BUF && part_flush(s, p) == -1)
+		return -1;
+	e = s->pbuf[p] + s->plen[p];
 	memcpy(e, &h, 8);
 	memcpy(e + 8, &l, 8);
 	memcpy(e + 16, &len, 4);
 	memcpy(e + LOG_HDR, id, n);
-	if ((fp = part_of(s, h)) == NULL ||
-	    fwrite(e, 1, LOG_HDR + n, fp) != LOG_HDR + n)
-		return -1;
-	s->part_bytes[h >> 58] += LOG_HDR + n;
+	s->plen[p] += LOG_HDR + n;
+	s->part_bytes[p] += LOG_HDR + n;
 	return 0;
 }
 
@@ -409,15 +435,16 @@ read_all(FILE *fp, void *p, size_t n)
  * The part is read in SCAN_BUF blocks (an entry may straddle two).
  */
 static int
-scan_part(struct idset *s, FILE *fp, size_t tabsz)
+scan_part(struct idset *s, size_t part, size_t tabsz)
 {
+	FILE *fp = s->part[part];
 	unsigned char *b;
 	struct suspect *sp;
 	uint64_t h, line;
 	uint32_t len, k;
 	size_t have = 0, used, got, i;
 
-	if (fflush(fp) == EOF)
+	if (part_flush(s, part) == -1)
 		return -1;
 	rewind(fp);
 	if (s->scan == NULL && (s->scan = malloc(SCAN_BUF)) == NULL)
@@ -480,7 +507,7 @@ idset_settle(struct idset *s, int (*emit)(void *, const char *, size_t),
 		s->stab[p] = (uint32_t)i + 1;
 	}
 	for (p = 0; p < NPART; p++)
-		if ((s->partmask >> p & 1) && scan_part(s, s->part[p],
+		if ((s->partmask >> p & 1) && scan_part(s, p,
 		    tabsz) == -1)
 			return -1;
 

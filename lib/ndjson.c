@@ -852,6 +852,50 @@ recw_null(struct buf *b, const char *k)
 	return buf_add(b, "null", 4);
 }
 
+/* ,"key": made by RECW_K, and room for more bytes after it. */
+static int
+kkey(struct buf *b, const char *kq, size_t kn, size_t more)
+{
+	if (buf_grow(b, kn + more) == -1)
+		return -1;
+	memcpy(b->p + b->len, kq, kn);
+	b->len += kn;
+	return 0;
+}
+
+int
+recw_kstrn(struct buf *b, const char *kq, size_t kn, const char *val,
+    size_t n)
+{
+	if (kkey(b, kq, kn, n + 2) == -1)
+		return -1;
+	return jsonw_str(b, val, n);
+}
+
+int
+recw_kint(struct buf *b, const char *kq, size_t kn, long long v)
+{
+	if (kkey(b, kq, kn, 24) == -1)
+		return -1;
+	return dec_format_int(b, v);
+}
+
+int
+recw_kdec(struct buf *b, const char *kq, size_t kn, int64_t v)
+{
+	if (kkey(b, kq, kn, 32) == -1)
+		return -1;
+	return dec_format(b, v);
+}
+
+int
+recw_knull(struct buf *b, const char *kq, size_t kn)
+{
+	if (kkey(b, kq, kn, 4) == -1)
+		return -1;
+	return buf_add(b, "null", 4);
+}
+
 int
 recw_end(struct buf *b)
 {

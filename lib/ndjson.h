@@ -86,5 +86,16 @@ int	recw_dec(struct buf *, const char *key, int64_t v);
 int	recw_raw(struct buf *, const char *key, const char *json, size_t n);
 int	recw_null(struct buf *, const char *key);
 int	recw_end(struct buf *);
+/*
+ * The same for a key written as a literal that needs no escaping, on the
+ * per-record path: RECW_K("on_hand") passes ,"on_hand": and its length,
+ * made by the compiler, so nothing is measured or checked per record.
+ */
+#define RECW_K(k)	",\"" k "\":", (sizeof(",\"" k "\":") - 1)
+int	recw_kstrn(struct buf *, const char *kq, size_t kn, const char *val,
+	    size_t n);
+int	recw_kint(struct buf *, const char *kq, size_t kn, long long v);
+int	recw_kdec(struct buf *, const char *kq, size_t kn, int64_t v);
+int	recw_knull(struct buf *, const char *kq, size_t kn);
 
 #endif
