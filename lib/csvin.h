@@ -49,6 +49,11 @@ int	 csvin_next(struct csvin *, struct csvin_row *row);
 const char *csvin_error(const struct csvin *);
 unsigned long csvin_bad_line(const struct csvin *);
 void	 csvin_close(struct csvin *);
+/*
+ * For tests: on 0, every line goes through libcsv, none through the fast
+ * split of plain lines (the fuzz target compares the two).
+ */
+void	 csvin_set_fast(struct csvin *, int on);
 
 /* Column names match case-insensitively with ' ', '-', '_' equivalent:
  * writes the normal form ("lead time" -> "lead_time") into dst. Surrounding
