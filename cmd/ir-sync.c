@@ -451,9 +451,12 @@ do_row(struct sync *s, const struct csvin_row *row)
 			cost_n = n;
 		}
 	}
-	if (bad)
+	/* A bad row's id counts as seen all the same: the first row with an
+	 * id is the one that counts, as when the ids are read first. */
+	rc = idset_add_hashed(s->ids, id, idn, idh, line);
+	if (bad && rc != -1)
 		return EX_DATAERR;
-	if ((rc = idset_add_hashed(s->ids, id, idn, idh, line)) == IDSET_DUP) {
+	if (rc == IDSET_DUP) {
 		log_error(where_of(s, line, where, sizeof(where)),
 		    "item_id %s appears earlier in the sheet; this row "
 		    "skipped", id);
@@ -562,6 +565,93 @@ do_row(struct sync *s, const struct csvin_row *row)
 	}
 	s->items++;
 	return s->out.len >= s->flush_at ? out_flush(s) : 0;
+}
+
+/*
+ * A sheet of more than READ_FIRST rows (estimated from its size and its
+ * first 64 kB) that can be read twice has its ids read first: the
+ * duplicate filter stops telling ids apart around there (lib/idset.h).
+ */
+#define READ_FIRST	2000000UL
+
+static unsigned long
+large_file(FILE *fp)
+{
+	double est;
+	char b[65536];
+	struct stat st;
+	ssize_t n;
+	off_t pos;
+	size_t lines = 0, i;
+
+	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
+	    (pos = ftello(fp)) == -1 ||
+	    (n = pread(fileno(fp), b, sizeof(b), pos)) <= 0)
+		return 0;
+	for (i = 0; i < (size_t)n; i++)
+		lines += b[i] == '\n';
+	est = (double)(st.st_size - pos) / (double)n * (double)lines;
+	return est > (double)READ_FIRST ? (unsigned long)est : 0;
+}
+
+/*
+ * Reads the ids of every row (as do_row finds them) into the duplicate
+ * check, then goes back to where the sheet starts. Quiet: every message
+ * about the sheet comes from the second read. -1 with errno set.
+ */
+static int
+read_ids_first(struct sync *s, FILE *fp)
+{
+	struct csvin *c;
+	struct csvin_row row;
+	char norm[256];
+	const char *p;
+	size_t i, k, n, idn;
+	unsigned long rows = 0;
+	int got, idcol = -1, rc = 0;
+	off_t start;
+
+	if ((start = ftello(fp)) == -1 ||
+	    (c = csvin_open(fp, 0, 0)) == NULL)
+		return -1;
+	while (rc == 0 && (got = csvin_next(c, &row)) != CSVIN_EOF) {
+		if (got == CSVIN_IOERR)
+			rc = -1;
+		else if (got == CSVIN_BAD)
+			continue;
+		else if (idcol == -1) {
+			for (i = 0; i < row.n && idcol == -1; i++) {
+				csvin_normalize(row.field[i], norm,
+				    sizeof(norm));
+				for (k = 0; k < sizeof(colnames) /
+				    sizeof(colnames[0]); k++)
+					if (colnames[k].col == C_ITEM_ID &&
+					    strcmp(norm, colnames[k].name) == 0)
+						idcol = (int)i;
+			}
+			if (idcol == -1)
+				break;	/* the second read says so */
+		} else if ((size_t)idcol < row.n) {
+			n = row.len[idcol];
+			idn = n;
+			p = trim(row.field[idcol], &idn);
+			if (idn > 0 && n <= ID_MAX &&
+			    idset_pre_add(s->ids, p, idn, row.line) == -1)
+				rc = -1;
+			if (s->progress && ++rows % 100000 == 0)
+				fprintf(stderr, "\rir-sync: reading the ids "
+				    "first: %lu rows", rows);
+		}
+	}
+	csvin_close(c);
+	if (s->progress && rows >= 100000)
+		fputc('\n', stderr);
+	if (rc == 0 && idcol != -1 && idset_pre_done(s->ids) == -1)
+		rc = -1;
+	if (fseeko(fp, start, SEEK_SET) == -1)
+		rc = -1;
+	clearerr(fp);
+	return rc;
 }
 
 /*
@@ -727,6 +817,7 @@ main(int argc, char *argv[])
 	const char *dest = NULL, *path, *v;
 	struct docsrc_info info;
 	int versions = 0;
+	unsigned long est;
 	FILE *fp = NULL, *parse_from = NULL;
 	size_t i;
 	int ch, rc = 0;
@@ -841,6 +932,16 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	s->progress = isatty(STDERR_FILENO);
+	if ((est = large_file(parse_from)) > 0) {
+		log_info(s->source, "about %lu rows: the item ids are read "
+		    "first, to find duplicates", est);
+		if (read_ids_first(s, parse_from) == -1) {
+			log_error(s->source, "reading the item ids first: %s",
+			    strerror(errno));
+			rc = errno == ENOMEM ? EX_OSERR : EX_IOERR;
+			goto out;
+		}
+	}
 	s->flush_at = isatty(STDOUT_FILENO) ? 1 : 64 * 1024;
 	if (recw_str(&s->tail, "source", s->source) == -1 ||
 	    buf_add(&s->tail, ",\"line\":", 8) == -1) {

@@ -40,6 +40,10 @@
 #define PART_BUF	4096		/* a part's entries not yet written */
 _Static_assert(LOG_HDR + IDSET_ID_MAX <= PART_BUF &&
     PART_BUF <= SCAN_BUF, "a log entry fits a part's buffer and a block");
+#define PRE_MEM		(1UL << 20)	/* a part larger is split first */
+#define PRE_FANOUT	16		/* parts a split makes */
+#define RUN_DISTINCT	16		/* ids sharing one 64-bit hash */
+#define BITS_BLK	4096
 #define SUSPECT_MAX	32768
 #define SUSPECT_BYTES	(1UL << 20)
 #define NOT_SUSPECT	UINT32_MAX
@@ -85,6 +89,15 @@ struct idset {
 	int		 holding;
 	struct buf	 rd;		/* a record read back */
 	unsigned char	*scan;		/* SCAN_BUF bytes of the log */
+
+	/* Read first (idset_pre_*): the duplicates' lines, a bit a line. */
+	int		 pre;		/* 1: adding, 2: done, answering */
+	size_t		 pre_mem;	/* a part sorted in memory up to this */
+	FILE		*bits;
+	off_t		 bits_size;	/* no duplicate at or past this byte */
+	unsigned char	 blk[BITS_BLK];	/* bits' block at blk_off */
+	off_t		 blk_off;
+	size_t		 blk_len;
 };
 
 uint64_t
@@ -143,6 +156,8 @@ idset_free(struct idset *s)
 	buf_free(&s->holdbuf);
 	buf_free(&s->rd);
 	free(s->scan);
+	if (s->bits != NULL)
+		fclose(s->bits);
 	free(s);
 }
 
@@ -288,6 +303,334 @@ idset_prefetch(const struct idset *s, uint64_t h)
 		    1);
 }
 
+/*
+ * Read first (idset_pre_add, idset_pre_done): every id goes to the log's
+ * parts as in the filter's time. Then each part is sorted by (hash, line)
+ * in memory -- split PRE_FANOUT ways by more bits of the hash first while
+ * it is larger than pre_mem -- and in each run of equal hashes the
+ * entries whose id appeared earlier in the run are duplicates: their
+ * lines are set in a bit file (a bit a line, mostly holes), which
+ * idset_add then reads in order, a block at a time.
+ */
+static int
+bit_set(struct idset *s, uint64_t line)
+{
+	unsigned char b = 0;
+	off_t at = (off_t)(line >> 3);
+	ssize_t r;
+
+	if ((r = pread(fileno(s->bits), &b, 1, at)) == -1)
+		return -1;
+	if (r == 0)
+		b = 0;
+	b |= (unsigned char)(1u << (line & 7));
+	return pwrite(fileno(s->bits), &b, 1, at) == 1 ? 0 : -1;
+}
+
+static int
+pre_answer(struct idset *s, unsigned long line)
+{
+	off_t at = (off_t)(line >> 3);
+	ssize_t r;
+
+	if (at >= s->bits_size)
+		return IDSET_NEW;	/* past the last duplicate */
+	if (at < s->blk_off || at >= s->blk_off + (off_t)s->blk_len) {
+		s->blk_off = at - at % BITS_BLK;
+		if ((r = pread(fileno(s->bits), s->blk, BITS_BLK,
+		    s->blk_off)) == -1)
+			return -1;
+		s->blk_len = (size_t)r;
+		if (at >= s->blk_off + (off_t)s->blk_len)
+			return IDSET_NEW;
+	}
+	return s->blk[at - s->blk_off] >> (line & 7) & 1 ? IDSET_DUP :
+	    IDSET_NEW;
+}
+
+int
+idset_pre_add(struct idset *s, const char *id, size_t n, unsigned long line)
+{
+	if (n > IDSET_ID_MAX) {
+		errno = EINVAL;
+		return -1;
+	}
+	s->pre = 1;
+	return log_add(s, idset_hash(id, n), line, id, n);
+}
+
+void
+idset_pre_mem(struct idset *s, size_t bytes)
+{
+	s->pre_mem = bytes;
+}
+
+/* An entry of a part being sorted. */
+struct sorted {
+	uint64_t	 hash, line;
+	const unsigned char *id;
+	uint32_t	 len;
+};
+
+static int
+by_hash_line(const void *a, const void *b)
+{
+	const struct sorted *x = a, *y = b;
+
+	if (x->hash != y->hash)
+		return x->hash < y->hash ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/*
+ * The distinct ids of a run of equal hashes, in line order: an entry
+ * equal to one before it is a duplicate. ids are copied (a run may be
+ * read in blocks); more than RUN_DISTINCT different ids with one 64-bit
+ * hash is EOVERFLOW, which no sheet will meet.
+ */
+struct run {
+	uint64_t	 hash;
+	int		 n;
+	uint32_t	 len[RUN_DISTINCT];
+	unsigned char	 id[RUN_DISTINCT][IDSET_ID_MAX];
+};
+
+static int
+run_next(struct idset *s, struct run *r, uint64_t h, uint64_t line,
+    const unsigned char *id, uint32_t len)
+{
+	int k;
+
+	if (r->n == 0 || r->hash != h) {
+		r->hash = h;
+		r->n = 0;
+	}
+	for (k = 0; k < r->n; k++)
+		if (r->len[k] == len && memcmp(r->id[k], id, len) == 0)
+			return bit_set(s, line);
+	if (r->n == RUN_DISTINCT) {
+		errno = EOVERFLOW;
+		return -1;
+	}
+	memcpy(r->id[r->n], id, len);
+	r->len[r->n++] = len;
+	return 0;
+}
+
+/* Calls fn for each entry of fp (from its start), read in blocks. */
+static int
+each_entry(struct idset *s, FILE *fp,
+    int (*fn)(struct idset *, void *, uint64_t, uint64_t,
+    const unsigned char *, uint32_t), void *ctx)
+{
+	unsigned char *b;
+	uint64_t h, line;
+	uint32_t len;
+	size_t have = 0, used, got;
+
+	rewind(fp);
+	if (s->scan == NULL && (s->scan = malloc(SCAN_BUF)) == NULL)
+		return -1;
+	b = s->scan;
+	do {
+		got = fread(b + have, 1, SCAN_BUF - have, fp);
+		have += got;
+		for (used = 0; have - used >= LOG_HDR; used += LOG_HDR + len) {
+			memcpy(&h, b + used, 8);
+			memcpy(&line, b + used + 8, 8);
+			memcpy(&len, b + used + 16, 4);
+			if (len > IDSET_ID_MAX) {
+				errno = EIO;
+				return -1;
+			}
+			if (have - used < LOG_HDR + len)
+				break;
+			if (fn(s, ctx, h, line, b + used + LOG_HDR, len) == -1)
+				return -1;
+		}
+		memmove(b, b + used, have - used);
+		have -= used;
+	} while (got > 0);
+	if (ferror(fp))
+		return -1;
+	if (have != 0) {
+		errno = EIO;	/* a cut entry: the file is ours */
+		return -1;
+	}
+	return 0;
+}
+
+struct split {
+	FILE		*child[PRE_FANOUT];
+	size_t		 bytes[PRE_FANOUT];
+	unsigned	 shift;
+	uint64_t	 mask;
+	uint64_t	 first;		/* the first entry's hash */
+	int		 any, mixed;	/* mixed: not all of one hash */
+};
+
+static int
+split_entry(struct idset *s, void *ctx, uint64_t h, uint64_t line,
+    const unsigned char *id, uint32_t len)
+{
+	struct split *sp = ctx;
+	unsigned char e[LOG_HDR];
+	size_t k = (size_t)((h >> sp->shift) & sp->mask);
+
+	if (!sp->any) {
+		sp->any = 1;
+		sp->first = h;
+	} else if (h != sp->first)
+		sp->mixed = 1;
+
+	memcpy(e, &h, 8);
+	memcpy(e + 8, &line, 8);
+	memcpy(e + 16, &len, 4);
+	if (sp->child[k] == NULL && (sp->child[k] = tmpfile()) == NULL)
+		return -1;
+	if (fwrite(e, 1, LOG_HDR, sp->child[k]) != LOG_HDR ||
+	    fwrite(id, 1, len, sp->child[k]) != len)
+		return -1;
+	sp->bytes[k] += LOG_HDR + len;
+	return 0;
+}
+
+static int
+stream_entry(struct idset *s, void *ctx, uint64_t h, uint64_t line,
+    const unsigned char *id, uint32_t len)
+{
+	return run_next(s, ctx, h, line, id, len);
+}
+
+/* Sorts fp (bytes long) in memory and marks its duplicates. */
+static int
+pre_sort(struct idset *s, FILE *fp, size_t bytes)
+{
+	unsigned char *b = NULL;
+	struct sorted *e = NULL;
+	struct run *r = NULL;
+	size_t n = 0, i, off;
+	uint32_t len;
+	int rc = -1;
+
+	if ((b = malloc(bytes ? bytes : 1)) == NULL ||
+	    (r = calloc(1, sizeof(*r))) == NULL)
+		goto out;
+	rewind(fp);
+	if (fread(b, 1, bytes, fp) != bytes) {
+		if (!ferror(fp))
+			errno = EIO;
+		goto out;
+	}
+	for (off = 0; off + LOG_HDR <= bytes; off += LOG_HDR + len, n++)
+		memcpy(&len, b + off + 16, 4);
+	if (off != bytes || (e = calloc(n ? n : 1, sizeof(*e))) == NULL) {
+		if (off != bytes)
+			errno = EIO;
+		goto out;
+	}
+	for (off = 0, i = 0; i < n; i++) {
+		memcpy(&e[i].hash, b + off, 8);
+		memcpy(&e[i].line, b + off + 8, 8);
+		memcpy(&e[i].len, b + off + 16, 4);
+		if (e[i].len > IDSET_ID_MAX) {
+			errno = EIO;
+			goto out;
+		}
+		e[i].id = b + off + LOG_HDR;
+		off += LOG_HDR + e[i].len;
+	}
+	qsort(e, n, sizeof(*e), by_hash_line);
+	for (i = 0; i < n; i++) {
+		/* a hash alone in the part is an id alone */
+		if ((i == 0 || e[i - 1].hash != e[i].hash) &&
+		    (i + 1 == n || e[i + 1].hash != e[i].hash))
+			continue;
+		if (run_next(s, r, e[i].hash, e[i].line, e[i].id,
+		    e[i].len) == -1)
+			goto out;
+	}
+	rc = 0;
+out:
+	free(b);
+	free(e);
+	free(r);
+	return rc;
+}
+
+/*
+ * Marks the duplicates of fp (bytes long, its entries in line order and
+ * sharing the hash's top `used` bits).
+ */
+static int
+pre_part(struct idset *s, FILE *fp, size_t bytes, unsigned used)
+{
+	struct split sp;
+	struct run *r;
+	size_t k;
+	unsigned bits = used + 4 <= 64 ? 4 : 64 - used;
+	int rc = 0;
+
+	if (bytes <= s->pre_mem)
+		return pre_sort(s, fp, bytes);
+	memset(&sp, 0, sizeof(sp));
+	sp.shift = 64 - used - bits;
+	sp.mask = (1ULL << bits) - 1;
+	if (each_entry(s, fp, split_entry, &sp) == -1)
+		rc = -1;
+	if (rc == 0 && !sp.mixed) {
+		/* one hash (one id, surely) all through: a run, in order */
+		if ((r = calloc(1, sizeof(*r))) == NULL)
+			rc = -1;
+		else
+			rc = each_entry(s, fp, stream_entry, r);
+		free(r);
+		goto out;
+	}
+	for (k = 0; k < PRE_FANOUT; k++) {
+		if (rc == 0 && sp.child[k] != NULL &&
+		    (fflush(sp.child[k]) == EOF || pre_part(s, sp.child[k],
+		    sp.bytes[k], used + bits) == -1))
+			rc = -1;
+	}
+out:
+	for (k = 0; k < PRE_FANOUT; k++)
+		if (sp.child[k] != NULL)
+			fclose(sp.child[k]);
+	return rc;
+}
+
+int
+idset_pre_done(struct idset *s)
+{
+	size_t p;
+
+	if (s->bits == NULL && (s->bits = tmpfile()) == NULL)
+		return -1;
+	if (s->pre_mem == 0)
+		s->pre_mem = PRE_MEM;
+	for (p = 0; p < NPART; p++) {
+		if (s->part[p] == NULL)
+			continue;
+		if (part_flush(s, p) == -1 ||
+		    pre_part(s, s->part[p], s->part_bytes[p], 6) == -1)
+			return -1;
+		/* the part is done with: its disk space goes back */
+		fclose(s->part[p]);
+		s->part[p] = NULL;
+		free(s->pbuf[p]);
+		s->pbuf[p] = NULL;
+		s->part_bytes[p] = 0;
+	}
+	if (fflush(s->bits) == EOF ||
+	    (s->bits_size = lseek(fileno(s->bits), 0, SEEK_END)) == -1)
+		return -1;
+	s->pre = 2;
+	s->blk_off = 0;
+	s->blk_len = 0;
+	return 0;
+}
+
 int
 idset_add(struct idset *s, const char *id, size_t n, unsigned long line)
 {
@@ -305,6 +648,8 @@ idset_add_hashed(struct idset *s, const char *id, size_t n, uint64_t h,
 		errno = EINVAL;
 		return -1;
 	}
+	if (s->pre == 2)
+		return pre_answer(s, line);
 	if (s->bloom == NULL) {
 		i = exact_slot(s, h, id, n);
 		if (s->ehash[i] != 0)

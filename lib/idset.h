@@ -23,6 +23,15 @@
  * (other than "duplicate") come when it is read, before the duplicate
  * message of an earlier held row.
  *
+ * A filter of 4 MB stops telling ids apart past a few million ids (one in
+ * four is a suspect at 10M). For a sheet that large that can be read
+ * twice, ir-sync reads the ids first: idset_pre_add for every id, then
+ * idset_pre_done sorts them on disk (parts of at most 1 MB in memory) and
+ * keeps the duplicates' lines, a bit a line, in a temporary file; then
+ * idset_add answers IDSET_NEW or IDSET_DUP at once, for the same ids on
+ * the same lines, reading that file in order. Exact, no record held,
+ * memory flat; the cost is one more read of the ids.
+ *
  * Ownership: the set owns its memory and temporary files; idset_free
  * releases them. Records passed to idset_hold are copied.
  */
@@ -60,6 +69,12 @@ uint64_t idset_hash(const char *id, size_t n);
 void	 idset_prefetch(const struct idset *, uint64_t h);
 int	 idset_add_hashed(struct idset *, const char *id, size_t n,
 	    uint64_t h, unsigned long line);
+/* Read first: see above. 0, or -1 (errno set). */
+int	 idset_pre_add(struct idset *, const char *id, size_t n,
+	    unsigned long line);
+int	 idset_pre_done(struct idset *);
+/* For tests: parts sorted in memory up to bytes (default 1 MB). */
+void	 idset_pre_mem(struct idset *, size_t bytes);
 /*
  * Sizes the filter for about n ids in all (before the first IDSET_EXACT
  * are in; later calls do nothing): 32 bits an id, 128 kB to 8 MB.

@@ -185,6 +185,43 @@ load helpers
 	printf '%s\n' "$output" | grep -qx '45002 SKU45000'
 }
 
+@test "a bad row's item id still counts: a later row with it is a duplicate" {
+	printf 'item_id,on_hand,rate\nA,x,1\nB,2,1\nA,3,1\n' > badfirst.csv
+	run -65 --separate-stderr ir-sync badfirst.csv
+	[[ "$stderr" == *"badfirst.csv:2: on_hand:"* ]]
+	[[ "$stderr" == *"badfirst.csv:4: item_id A appears earlier"* ]]
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+	[[ "$output" == *'"item_id":"B"'* ]]
+}
+
+@test "a sheet over 2M rows has its ids read first: duplicates exact, memory flat" {
+	# lines 2..2100001; dups of an early id, of a late one, of a bad row
+	awk 'BEGIN { print "item_id,on_hand,rate"
+		for (i = 0; i < 2100000; i++) {
+			id = "S" i; oh = i % 50
+			if (i == 5) oh = "x"
+			if (i == 1000000) id = "S10"
+			if (i == 2000000) id = "S1999999"
+			if (i == 2099999) id = "S5"
+			printf "%s,%s,1.5\n", id, oh } }' > big2m.csv
+	# ids.out: "line item_id" of each record
+	run -65 --separate-stderr bash -c 'set -o pipefail; /usr/bin/time -f "rss %M" ir-sync big2m.csv | awk -F"\"" "{ split(\$NF, a, /[:}]/); print a[2], \$8 }" > ids.out'
+	[ "$(printf '%s\n' "$stderr" | grep -c 'appears earlier')" -eq 3 ]
+	[[ "$stderr" == *"big2m.csv: about 2"*" rows: the item ids are read first"* ]]
+	[[ "$stderr" == *"big2m.csv:7: on_hand:"* ]]
+	[[ "$stderr" == *"big2m.csv:1000002: item_id S10 appears earlier"* ]]
+	[[ "$stderr" == *"big2m.csv:2000002: item_id S1999999 appears earlier"* ]]
+	[[ "$stderr" == *"big2m.csv:2100001: item_id S5 appears earlier"* ]]
+	[ "$(wc -l < ids.out)" -eq 2099996 ]
+	awk '$1 <= prev { exit 1 } { prev = $1 }' ids.out
+	grep -qx '12 S10' ids.out
+	grep -qx '2000001 S1999999' ids.out
+	if ! ldd "$REPO/bin/ir-sync" | grep -q asan; then
+		rss=$(printf '%s\n' "$stderr" | sed -n 's/^rss //p')
+		[ "$rss" -lt 16384 ]
+	fi
+}
+
 @test "usage, help, version, unreadable file, full disk" {
 	run ir-sync --bogus
 	[ "$status" -eq 64 ]

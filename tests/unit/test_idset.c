@@ -130,6 +130,74 @@ TEST(saturated_filter_finds_every_duplicate)
 	drive(120000, 1);
 }
 
+/*
+ * Read first: pass 1 adds every id, pass 2 asks for each the same way;
+ * the answers are exact and nothing is held. ids(i) gives line i's id.
+ */
+static void
+drive_pre(unsigned long n, size_t mem, unsigned long (*ids)(unsigned long))
+{
+	struct idset *s = idset_new();
+	unsigned char *seen = calloc(n + 2, 1);
+	char id[32];
+	unsigned long i, k, ndup = 0, got = 0, wrong = 0;
+	int rc;
+
+	CHECK(s != NULL && seen != NULL);
+	if (s == NULL || seen == NULL)
+		goto out;
+	if (mem)
+		idset_pre_mem(s, mem);
+	for (i = 1; i <= n; i++) {
+		snprintf(id, sizeof(id), "SKU-%lu", ids(i));
+		CHECK_EQ_INT(idset_pre_add(s, id, strlen(id), i), 0);
+	}
+	CHECK_EQ_INT(idset_pre_done(s), 0);
+	for (i = 1; i <= n; i++) {
+		k = ids(i);
+		snprintf(id, sizeof(id), "SKU-%lu", k);
+		rc = idset_add(s, id, strlen(id), i);
+		if (rc == IDSET_DUP)
+			got++;
+		if (rc != (seen[k] ? IDSET_DUP : IDSET_NEW))
+			wrong++;
+		if (seen[k])
+			ndup++;
+		seen[k] = 1;
+	}
+	CHECK_EQ_INT(wrong, 0);
+	CHECK_EQ_INT(got, ndup);
+	CHECK_EQ_INT(idset_holding(s), 0);
+out:
+	idset_free(s);
+	free(seen);
+}
+
+static unsigned long
+one_id(unsigned long i)
+{
+	(void)i;
+	return 7;
+}
+
+/* 150k ids, parts sorted in memory as they come. */
+TEST(read_first_finds_every_duplicate)
+{
+	drive_pre(150000, 0, id_of);
+}
+
+/* Parts of 4 kB at most: every part is split, some twice. */
+TEST(read_first_splits_large_parts)
+{
+	drive_pre(150000, 4096, id_of);
+}
+
+/* One id on every line: no split separates them; read as one run. */
+TEST(read_first_one_id_everywhere)
+{
+	drive_pre(20000, 4096, one_id);
+}
+
 /* Within the exact table: answered at once, nothing held. */
 TEST(exact_table_answers_at_once)
 {
@@ -168,6 +236,9 @@ main(void)
 	RUN(sized_filter_finds_every_duplicate);
 	RUN(saturated_filter_finds_every_duplicate);
 	RUN(exact_table_answers_at_once);
+	RUN(read_first_finds_every_duplicate);
+	RUN(read_first_splits_large_parts);
+	RUN(read_first_one_id_everywhere);
 	RUN(id_too_long_is_refused);
 	return unit_summary();
 }
