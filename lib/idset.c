@@ -5,9 +5,11 @@
  * for IDSET_EXACT ids; it is freed when the Bloom filter takes over (its
  * ids go into the log, as line 0: earlier than any suspect). The filter
  * gets 32 bits per expected id, from 128 kB to 4 MB (4 MB when the count
- * is unknown), blocked, four bits an id: measured on bench/gen sheets,
- * about 50 suspects in 1M ids; at 10M ids the filter is full and about
- * one id in four is a suspect, which costs time (log reads), not memory.
+ * is unknown), blocked, six bits an id: measured on bench/gen sheets,
+ * about 160 suspects in 1M ids (700 with four bits); at 10M ids the filter
+ * is full and about one id in four is a suspect, which costs time (log
+ * reads), not memory -- ir-sync reads the ids of a file that large first
+ * (idset_pre_*) instead.
  * Held records stay in memory up to HOLD_MEM, then go to a temporary
  * file. Suspects are settled as soon as reading their parts of the log
  * costs less than what is held (or is tiny), else when there are
@@ -30,7 +32,7 @@
 #define BLOOM_DEFAULT	(1UL << 25)	/* 4 MB: the count is unknown */
 #define BLOOM_MAX	(1UL << 25)	/* 4 MB */
 #define BLOOM_PER_ID	32		/* bits an expected id gets */
-#define BLOOM_K		4
+#define BLOOM_K		6
 #define NPART		64
 #define HOLD_MEM	(256UL << 10)	/* held in memory, then on disk */
 #define HOLD_MAX	(256UL << 20)
