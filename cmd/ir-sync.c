@@ -89,6 +89,7 @@ struct sync {
 	size_t		 ncols;
 	char		**header;		/* original names */
 	int		*extra;			/* 1: pass through */
+	struct buf	*xkey;			/* its ,"key": made once */
 	char		 last_sup[256];		/* last supplier looked up */
 	const struct docs_supplier *last_sup_doc;
 	long long	 default_lead;
@@ -137,7 +138,8 @@ read_header(struct sync *s, const struct csvin_row *row)
 	s->ncols = row->n;
 	s->header = calloc(row->n, sizeof(*s->header));
 	s->extra = calloc(row->n, sizeof(*s->extra));
-	if (s->header == NULL || s->extra == NULL)
+	s->xkey = calloc(row->n, sizeof(*s->xkey));
+	if (s->header == NULL || s->extra == NULL || s->xkey == NULL)
 		return -1;
 	for (i = 0; i < row->n; i++) {
 		if ((s->header[i] = strdup(row->field[i])) == NULL)
@@ -157,8 +159,12 @@ read_header(struct sync *s, const struct csvin_row *row)
 		} else if (is_reserved(norm))
 			log_warn(where, "column \"%s\" has a name the bot "
 			    "uses itself; ignored", row->field[i]);
-		else
+		else {
 			s->extra[i] = 1;
+			/* the record's key, escaped if it must be: once */
+			if (recw_key(&s->xkey[i], row->field[i]) == -1)
+				return -1;
+		}
 	}
 	if (s->col[C_ITEM_ID] == -1) {
 		log_error(where, "the sheet has no item_id (or sku) column; "
@@ -543,8 +549,8 @@ do_row(struct sync *s, const struct csvin_row *row)
 		recw_knull(&s->out, RECW_K("unit_cost"));
 	for (i = 0; i < row->n && i < s->ncols; i++)
 		if (s->extra[i])
-			recw_strn(&s->out, s->header[i], row->field[i],
-			    row->len[i]);
+			recw_kstrn(&s->out, s->xkey[i].p, s->xkey[i].len,
+			    row->field[i], row->len[i]);
 	buf_add(&s->out, s->tail.p, s->tail.len);
 	dec_format_int(&s->out, (long long)line);
 	if (recw_end(&s->out) == -1) {
@@ -969,6 +975,9 @@ out:
 	docs_free(s->docs);
 	for (i = 0; s->header && i < s->ncols; i++)
 		free(s->header[i]);
+	for (i = 0; s->xkey && i < s->ncols; i++)
+		buf_free(&s->xkey[i]);
+	free(s->xkey);
 	free(s->header);
 	free(s->extra);
 	idset_free(s->ids);

@@ -66,6 +66,7 @@ struct csvin {
 	int		 done, bad, oom, empty;
 	int		 clean;		/* the row's lines so far: no NUL, UTF-8 */
 	int		 slow;		/* csvin_set_fast(0): libcsv only */
+	int		 inplace;	/* the row's fields are in the line */
 
 	unsigned long	 bad_line;
 	char		 err[160];
@@ -365,10 +366,19 @@ on_field(void *s, size_t n, void *data)
 		c->ptr = np;
 		c->cap = ncap;
 	}
-	c->off[c->nf] = c->fields.len;
 	c->len[c->nf] = n;
-	if (buf_add(&c->fields, s, n) == -1 || buf_addc(&c->fields, 0) == -1)
-		goto oom;
+	if (c->inplace) {
+		/* split's field: ended in place (see split) */
+		c->ptr[c->nf] = s;
+		((char *)s)[n] = '\0';
+	} else {
+		c->off[c->nf] = c->fields.len;
+		if (buf_grow(&c->fields, n + 1) == -1)
+			goto oom;
+		memcpy(c->fields.p + c->fields.len, s, n);
+		c->fields.len += n;
+		c->fields.p[c->fields.len++] = '\0';
+	}
 	if (n > 0)
 		c->empty = 0;
 	c->nf++;
@@ -392,7 +402,7 @@ row_reset(struct csvin *c)
 {
 	buf_reset(&c->fields);
 	c->nf = c->col = 0;
-	c->done = c->bad = 0;
+	c->done = c->bad = c->inplace = 0;
 	c->empty = 1;
 }
 
@@ -469,7 +479,7 @@ split(struct csvin *c, const char *p, size_t n, int quotes)
 	char *w, *w0;
 	size_t nf = 0, i;
 
-	/* unescaped fields are shorter than the line: w never moves it */
+	/* unescaped fields and their NULs fit in n: w never moves it */
 	if (quotes && buf_grow(&c->scratch, n) == -1)
 		return -1;
 	w = c->scratch.p;
@@ -505,7 +515,7 @@ split(struct csvin *c, const char *p, size_t n, int quotes)
 				memcpy(w, r, (size_t)(q - r));
 				w += q - r;
 				fs[nf] = w0;
-				fe[nf++] = w;
+				fe[nf++] = w++;		/* room for its NUL */
 			} else {
 				fs[nf] = f + 1;
 				fe[nf++] = q;
@@ -527,8 +537,15 @@ split(struct csvin *c, const char *p, size_t n, int quotes)
 			break;
 		p = comma + 1;
 	}
+	/*
+	 * The fields are not copied: each is ended by a NUL where it ends
+	 * in the line (a blank, a comma, a closing quote or the line's end:
+	 * nothing another field needs) or in scratch. The line's bytes are
+	 * csvin's own buffers, kept until the next call.
+	 */
+	c->inplace = 1;
 	for (i = 0; i < nf; i++)
-		on_field((void *)fs[i], (size_t)(fe[i] - fs[i]), c);
+		on_field((void *)(uintptr_t)fs[i], (size_t)(fe[i] - fs[i]), c);
 	on_row('\n', c);
 	return 0;
 }
@@ -643,7 +660,7 @@ csvin_next(struct csvin *c, struct csvin_row *row)
 		}
 		if (c->empty)
 			continue;	/* ",,," as spreadsheets export */
-		for (i = 0; i < c->nf; i++)
+		for (i = 0; i < c->nf && !c->inplace; i++)
 			c->ptr[i] = c->fields.p + c->off[i];
 		row->n = c->nf;
 		row->field = c->ptr;

@@ -852,6 +852,12 @@ recw_null(struct buf *b, const char *k)
 	return buf_add(b, "null", 4);
 }
 
+int
+recw_key(struct buf *b, const char *k)
+{
+	return key(b, k, 0);
+}
+
 /* ,"key": made by RECW_K, and room for more bytes after it. */
 static int
 kkey(struct buf *b, const char *kq, size_t kn, size_t more)

@@ -91,6 +91,8 @@ int	recw_end(struct buf *);
  * per-record path: RECW_K("on_hand") passes ,"on_hand": and its length,
  * made by the compiler, so nothing is measured or checked per record.
  */
+/* Writes ,"key": alone (escaped as needed), to be used with recw_k*. */
+int	recw_key(struct buf *, const char *key);
 #define RECW_K(k)	",\"" k "\":", (sizeof(",\"" k "\":") - 1)
 int	recw_kstrn(struct buf *, const char *kq, size_t kn, const char *val,
 	    size_t n);
