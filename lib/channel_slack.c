@@ -43,7 +43,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <curl/curl.h>
 #include <jansson.h>
 
 #include "buf.h"
@@ -575,16 +574,6 @@ api_wipe(struct slack_api *a)
 	explicit_bzero(a->auth, sizeof(a->auth));
 }
 
-/* Whether a transport failure happened before anything was sent. */
-static int
-never_connected(const char *curl_err)
-{
-	return strcmp(curl_err, curl_easy_strerror(CURLE_COULDNT_CONNECT)) ==
-	    0 || strcmp(curl_err, curl_easy_strerror(
-	    CURLE_COULDNT_RESOLVE_HOST)) == 0 || strcmp(curl_err,
-	    curl_easy_strerror(CURLE_COULDNT_RESOLVE_PROXY)) == 0;
-}
-
 /* Slack's error code from an answer, reduced to [a-z0-9_]. */
 static void
 error_code(json_t *j, const char *key, char *dst, size_t dstsz)
@@ -714,7 +703,7 @@ api_call(const struct slack_api *a, const char *method, const char *query,
 	q.retries = retries;
 	q.timeout_ms = a->timeout_ms;
 	if (http_do(&q, &resp) == -1) {
-		res = never_connected(resp.err) ? API_DOWN : API_MAYBE;
+		res = resp.connected ? API_MAYBE : API_DOWN;
 		snprintf(err, errsz, "slack: %s: cannot reach Slack at %s: %s",
 		    method, a->base, resp.err);
 		goto out;

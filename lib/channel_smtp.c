@@ -31,7 +31,8 @@
  * retry from sending twice; a second call with the same id sends again.
  *
  * Results: a refused or unresolvable server, a refused login, a refused
- * sender or recipient (5xx) are CHANNEL_ERR; a 4xx ("try later") reply
+ * sender or recipient (5xx), libcurl missing (it is loaded by the first
+ * send, see curlapi.h) are CHANNEL_ERR; a 4xx ("try later") reply
  * is CHANNEL_UNAVAILABLE; a timeout or a dropped connection, after which
  * the message may have been taken, is CHANNEL_UNKNOWN.
  */
@@ -41,12 +42,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "buf.h"
 #include "channel.h"
 #include "channel_backend.h"
 #include "config.h"
+#include "curlapi.h"
 #include "http.h"
 
 #define SMTP_TIMEOUT_MS	120000L	/* a whole session, large messages too */
@@ -481,10 +481,12 @@ smtp_send(void *be, const char *id, const char *from,
     size_t refsz)
 {
 	struct smtp *s = be;
+	const struct curlapi *curl;
 	struct curl_slist *rl = NULL, *t;
 	struct buf wire = { 0 };
 	struct upload up;
 	char addr[1024], sender[1024], ebuf[CURL_ERROR_SIZE], msgid[512];
+	char why[256];
 	const char *const *r;
 	long code = 0;
 	CURLcode rc;
@@ -493,6 +495,11 @@ smtp_send(void *be, const char *id, const char *from,
 
 	s->err[0] = '\0';
 	ebuf[0] = '\0';
+	/* the first send of the process loads libcurl: nothing sent */
+	if ((curl = curlapi_get(why, sizeof(why))) == NULL) {
+		smtp_seterr(s->err, sizeof(s->err), "%s", why);
+		return CHANNEL_ERR;
+	}
 	if (channel_crlf(&wire, raw, len) == -1) {
 		smtp_seterr(s->err, sizeof(s->err), "out of memory");
 		return CHANNEL_ERR;
@@ -500,44 +507,44 @@ smtp_send(void *be, const char *id, const char *from,
 	for (r = rcpt; *r != NULL; r++) {
 		if (envelope(*r, addr, sizeof(addr)) == -1)
 			goto badaddr;
-		if ((t = curl_slist_append(rl, addr)) == NULL)
+		if ((t = curl->slist_append(rl, addr)) == NULL)
 			goto nomem;
 		rl = t;
 	}
 	if (envelope(from, sender, sizeof(sender)) == -1)
 		goto badaddr;
-	if ((c = curl_easy_init()) == NULL)
+	if ((c = curl->easy_init()) == NULL)
 		goto nomem;
 	up.p = wire.p;
 	up.left = wire.len;
-	curl_easy_setopt(c, CURLOPT_URL, s->url);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms());
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, s->u.tls == CHANNEL_TLS_NONE ?
+	curl->easy_setopt(c, CURLOPT_URL, s->url);
+	curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, (long)HTTP_CONNECT_MS);
+	curl->easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms());
+	curl->easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl->easy_setopt(c, CURLOPT_USE_SSL, s->u.tls == CHANNEL_TLS_NONE ?
 	    (long)CURLUSESSL_NONE : (long)CURLUSESSL_ALL);
 	if (s->u.insecure) {
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
-		curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
+		curl->easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 0L);
+		curl->easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 0L);
 	}
 	if (s->u.user[0] != '\0') {
-		curl_easy_setopt(c, CURLOPT_USERNAME, s->u.user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, s->u.pass);
+		curl->easy_setopt(c, CURLOPT_USERNAME, s->u.user);
+		curl->easy_setopt(c, CURLOPT_PASSWORD, s->u.pass);
 	}
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, sender);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rl);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, on_read);
-	curl_easy_setopt(c, CURLOPT_READDATA, &up);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)wire.len);
-	rc = curl_easy_perform(c);
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_easy_cleanup(c);
+	curl->easy_setopt(c, CURLOPT_MAIL_FROM, sender);
+	curl->easy_setopt(c, CURLOPT_MAIL_RCPT, rl);
+	curl->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl->easy_setopt(c, CURLOPT_READFUNCTION, on_read);
+	curl->easy_setopt(c, CURLOPT_READDATA, &up);
+	curl->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)wire.len);
+	rc = curl->easy_perform(c);
+	curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl->easy_cleanup(c);
 	if (rc != CURLE_OK)
 		res = smtp_fail(s, rc, code, ebuf[0] ? ebuf :
-		    curl_easy_strerror(rc));
+		    curl->easy_strerror(rc));
 	else {
 		res = CHANNEL_SENT;
 		if (ref != NULL && refsz > 0) {
@@ -550,17 +557,17 @@ smtp_send(void *be, const char *id, const char *from,
 				    id);
 		}
 	}
-	curl_slist_free_all(rl);
+	curl->slist_free_all(rl);
 	buf_free(&wire);
 	return res;
 badaddr:
-	curl_slist_free_all(rl);
+	curl->slist_free_all(rl);
 	buf_free(&wire);
 	smtp_seterr(s->err, sizeof(s->err), "message %s: a sender or "
 	    "recipient address holds a control character", id);
 	return CHANNEL_ERR;
 nomem:
-	curl_slist_free_all(rl);
+	curl->slist_free_all(rl);
 	buf_free(&wire);
 	smtp_seterr(s->err, sizeof(s->err), "out of memory");
 	return CHANNEL_ERR;

@@ -1,5 +1,6 @@
 /*
- * http: libcurl with timeouts and retries. See http.h.
+ * http: libcurl with timeouts and retries. See http.h. libcurl is
+ * loaded by the first request (curlapi.h), not at program start.
  *
  * Retries: transport errors (refused, reset, timeout) and 429/5xx, plus
  * whatever the request's retryable() says (AWS throttling comes as 400).
@@ -14,32 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <curl/curl.h>
-
+#include "curlapi.h"
 #include "http.h"
 
 static long backoff_base = HTTP_BACKOFF_BASE_MS;
 static long backoff_cap = HTTP_BACKOFF_CAP_MS;
-static int curl_ready;
+static const struct curlapi *curl;	/* NULL until the first request */
 
 void
 http_set_backoff(long base_ms, long cap_ms)
 {
 	backoff_base = base_ms;
 	backoff_cap = cap_ms;
-}
-
-/* curl_global_init once per process, released at exit. */
-static int
-init(void)
-{
-	if (curl_ready)
-		return 0;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		return -1;
-	atexit(curl_global_cleanup);
-	curl_ready = 1;
-	return 0;
 }
 
 struct sink {
@@ -200,8 +187,8 @@ attempt(CURL *c, const struct http_req *q, struct http_resp *r)
 		}
 	}
 	for (h = q->headers; h && *h; h++) {
-		if ((t = curl_slist_append(hl, *h)) == NULL) {
-			curl_slist_free_all(hl);
+		if ((t = curl->slist_append(hl, *h)) == NULL) {
+			curl->slist_free_all(hl);
 			snprintf(r->err, sizeof(r->err), "out of memory");
 			return -2;
 		}
@@ -212,39 +199,41 @@ attempt(CURL *c, const struct http_req *q, struct http_resp *r)
 	 * SigV4, whose signer (libcurl's) would sign the removed header.
 	 */
 	if (q->aws_sigv4 == NULL &&
-	    (t = curl_slist_append(hl, "Expect:")) != NULL)
+	    (t = curl->slist_append(hl, "Expect:")) != NULL)
 		hl = t;
-	curl_easy_reset(c);
-	curl_easy_setopt(c, CURLOPT_URL, q->url);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+	curl->easy_reset(c);
+	curl->easy_setopt(c, CURLOPT_URL, q->url);
+	curl->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
 	    q->connect_ms > 0 ? q->connect_ms : (long)HTTP_CONNECT_MS);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS,
+	curl->easy_setopt(c, CURLOPT_TIMEOUT_MS,
 	    q->timeout_ms > 0 ? q->timeout_ms : (long)HTTP_TIMEOUT_MS);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
-	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
-	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "ir/" IR_VERSION);
+	curl->easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl->easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl->easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl->easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl->easy_setopt(c, CURLOPT_HEADERDATA, &r->headers);
+	curl->easy_setopt(c, CURLOPT_USERAGENT, "ir/" IR_VERSION);
 	if (strcmp(q->method, "HEAD") == 0)
-		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+		curl->easy_setopt(c, CURLOPT_NOBODY, 1L);
 	else if (strcmp(q->method, "GET") != 0)
-		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
+		curl->easy_setopt(c, CURLOPT_CUSTOMREQUEST, q->method);
 	if (q->body != NULL || (strcmp(q->method, "POST") == 0 ||
 	    strcmp(q->method, "PUT") == 0)) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, q->body ? q->body : "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+		curl->easy_setopt(c, CURLOPT_POSTFIELDS,
+		    q->body ? q->body : "");
+		curl->easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
 		    (curl_off_t)q->body_len);
 	}
 	if (q->aws_sigv4 != NULL) {
-		curl_easy_setopt(c, CURLOPT_AWS_SIGV4, q->aws_sigv4);
-		curl_easy_setopt(c, CURLOPT_USERPWD, q->userpwd);
+		curl->easy_setopt(c, CURLOPT_AWS_SIGV4, q->aws_sigv4);
+		curl->easy_setopt(c, CURLOPT_USERPWD, q->userpwd);
 	}
-	rc = curl_easy_perform(c);
-	curl_slist_free_all(hl);
+	rc = curl->easy_perform(c);
+	curl->slist_free_all(hl);
 	if (s.too_big) {
+		r->connected = 1;
 		snprintf(r->err, sizeof(r->err), "the answer is larger than "
 		    "%ld bytes", (long)HTTP_MAX_BODY);
 		return -2;
@@ -253,12 +242,13 @@ attempt(CURL *c, const struct http_req *q, struct http_resp *r)
 	r->connected = rc != CURLE_COULDNT_CONNECT &&
 	    rc != CURLE_COULDNT_RESOLVE_HOST && rc != CURLE_COULDNT_RESOLVE_PROXY;
 	if (rc != CURLE_OK) {
-		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(rc));
+		snprintf(r->err, sizeof(r->err), "%s",
+		    curl->easy_strerror(rc));
 		ret = rc == CURLE_OUT_OF_MEMORY || rc == CURLE_URL_MALFORMAT ||
 		    rc == CURLE_UNSUPPORTED_PROTOCOL ? -2 : -1;
 		return ret;
 	}
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+	curl->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	return 0;
 }
 
@@ -269,8 +259,14 @@ http_do(const struct http_req *q, struct http_resp *r)
 	int n, max = q->retries < 0 ? HTTP_RETRIES : q->retries, rc;
 
 	r->attempts = 0;
+	r->timed_out = 0;
+	r->connected = 0;
 	r->err[0] = '\0';
-	if (init() == -1 || (c = curl_easy_init()) == NULL) {
+	/* libcurl is loaded here, by the first request of the process */
+	if (curl == NULL && (curl = curlapi_get(r->err, sizeof(r->err))) ==
+	    NULL)
+		return -1;
+	if ((c = curl->easy_init()) == NULL) {
 		snprintf(r->err, sizeof(r->err), "cannot start libcurl");
 		return -1;
 	}
@@ -291,6 +287,6 @@ http_do(const struct http_req *q, struct http_resp *r)
 			break;
 		http_sleep_ms(backoff(n, r));
 	}
-	curl_easy_cleanup(c);
+	curl->easy_cleanup(c);
 	return rc == 0 ? 0 : -1;
 }

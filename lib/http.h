@@ -62,7 +62,8 @@ struct http_resp {
 /*
  * Performs the request, retrying as above. 0: a response arrived (any
  * status, see resp->status, after the retries allowed); -1: no response
- * (resp->err says why: connection refused, timeout, ...).
+ * (resp->err says why: connection refused, timeout, ..., or libcurl
+ * missing: the first request of the process loads it, see curlapi.h).
  */
 int	http_do(const struct http_req *, struct http_resp *resp);
 /* A response header's value (case-insensitive name) into dst; -1 none. */
