@@ -55,8 +55,9 @@ struct check {
 	size_t		 n;
 	struct buf	 lines;		/* the batch's lines, in one */
 	struct rec	 rec;
-	struct rec_key	 keys[K__N];	/* key_names, with rec_get_many's hints */
-	struct rec_key	 skip_keys[S__N];	/* skip_names, likewise */
+	/* key_names and skip_names, with rec_get_many's hints */
+	struct rec_key	 keys[K__N];
+	struct rec_key	 skip_keys[S__N];
 	struct buf	 out;
 	int		 status;
 	unsigned long	 items, moves;

@@ -658,9 +658,36 @@ past_string(struct scan *s, const char *p, int *esc)
 	return s->p;
 }
 
+/* The first byte at or after p that is not a digit, or end. */
+static inline const char *
+digit_run(const char *p, const char *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t x, m;
+
+	/*
+	 * Flags below '0', above '9' (+0x46 sets the top bit) and 0x80 and
+	 * up; as in plain_run, the lowest flag is exact.
+	 */
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		m = ((x - ones * '0') & ~x) | (x + ones * 0x46) | x;
+		if ((m &= ones * 0x80) != 0)
+			return p + (low_bit(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
 /*
- * Past the number at p (on '-' or a digit): inline for an integer, else
- * through s (scan_number). NULL on an error, with s->p and s->err set.
+ * Past the number at p (on '-' or a digit): inline for an integer or a
+ * plain fraction, else through s (scan_number). NULL on an error, with
+ * s->p and s->err set.
  */
 static inline const char *
 past_number(struct scan *s, const char *p)
@@ -672,12 +699,17 @@ past_number(struct scan *s, const char *p)
 	if (q < end && *q == '0')
 		q++;
 	else if (q < end && *q >= '1' && *q <= '9')
-		while (q < end && *q >= '0' && *q <= '9')
-			q++;
+		q = digit_run(q + 1, end);
 	else
-		q = NULL;
-	if (q != NULL && (q == end || (*q != '.' && *q != 'e' && *q != 'E')))
+		goto full;
+	if (q < end && *q == '.') {
+		if (end - q < 2 || q[1] < '0' || q[1] > '9')
+			goto full;
+		q = digit_run(q + 2, end);
+	}
+	if (q == end || (*q != 'e' && *q != 'E'))
 		return q;
+full:
 	s->p = p;
 	if (scan_number(s) == -1)
 		return NULL;
@@ -828,16 +860,31 @@ rec_get(const struct rec *r, const char *key)
 	return NULL;
 }
 
-/* memcmp(a, b, n) == 0 for the few bytes of a key, without the call. */
-static int
+/*
+ * memcmp(a, b, n) == 0 for the few bytes of a key: keys of 4 to 16 bytes
+ * in two overlapping loads each, without the call.
+ */
+static inline int
 same(const char *a, const char *b, size_t n)
 {
-	size_t i;
+	uint64_t w, x, y, z;
+	uint32_t u, v, s, t;
 
-	for (i = 0; i < n; i++)
-		if (a[i] != b[i])
-			return 0;
-	return 1;
+	if (n >= 8 && n <= 16) {
+		memcpy(&w, a, 8);
+		memcpy(&x, b, 8);
+		memcpy(&y, a + n - 8, 8);
+		memcpy(&z, b + n - 8, 8);
+		return ((w ^ x) | (y ^ z)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&s, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return ((u ^ v) | (s ^ t)) == 0;
+	}
+	return memcmp(a, b, n) == 0;
 }
 
 /* A cheap signature of a plain key: its length and its ends. */
@@ -895,7 +942,8 @@ rec_get_many(const struct rec *r, struct rec_key *keys, size_t n,
 		for (m = by_sig[KEY_SIG(f->key, f->klen)]; m != 0;
 		    m &= m - 1) {
 			k = &keys[low_bit(m)];
-			if (f->klen == k->len && same(f->key, k->name, k->len)) {
+			if (f->klen == k->len &&
+			    same(f->key, k->name, k->len)) {
 				out[k - keys] = f;
 				k->hint = i;
 				break;

@@ -79,7 +79,7 @@ int	rec_dec(const struct rec *, const char *key, int64_t *out);
 struct rec_key {
 	const char	*name;	/* NUL-terminated */
 	size_t		 len;
-	int		 hint;	/* where it was found last: rec_get_many's */
+	int		 hint;	/* rec_get_many's: where it was last */
 };
 #define REC_KEY(s)	{ (s), sizeof(s) - 1, 0 }
 
