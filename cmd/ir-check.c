@@ -31,11 +31,17 @@
 #define BATCH	100
 #define NOTE_BATCH	5000	/* last_move writes per transaction */
 
+enum { K_TYPE, K_ITEM_ID, K_ON_HAND, K_RATE, K_LEAD, K_BUFFER, K_OVERRIDE,
+	K__N };
+/* The members a move writes: not copied from the item. */
+#define S__N	8
+
 struct pending {
 	size_t	 off, len;	/* of its line in the batch's lines */
 	int	 is_item;
 	char	 item_id[STORE_ID_MAX];
 	struct reorder_item it;
+	long long point;	/* reorder_point(&it) */
 };
 
 struct check {
@@ -49,6 +55,9 @@ struct check {
 	size_t		 n;
 	struct buf	 lines;		/* the batch's lines, in one */
 	struct rec	 rec;
+	/* key_names and skip_names, with rec_get_many's hints */
+	struct rec_key	 keys[K__N];
+	struct rec_key	 skip_keys[S__N];
 	struct buf	 out;
 	int		 status;
 	unsigned long	 items, moves;
@@ -70,54 +79,72 @@ usage(FILE *fp)
 	    "                [--now TIME] [--store URI] [file ...]\n");
 }
 
-/* Reads the fields ir-check needs from an item record. */
+/* The members ir-check reads, found in one pass (rec_get_many). */
+static const struct rec_key key_names[K__N] = {
+	[K_TYPE] = REC_KEY("type"),
+	[K_ITEM_ID] = REC_KEY("item_id"),
+	[K_ON_HAND] = REC_KEY("on_hand"),
+	[K_RATE] = REC_KEY("rate"),
+	[K_LEAD] = REC_KEY("lead_time_days"),
+	[K_BUFFER] = REC_KEY("buffer"),
+	[K_OVERRIDE] = REC_KEY("point_override"),
+};
+
+static const struct rec_key skip_names[S__N] = {
+	REC_KEY("move"), REC_KEY("point"), REC_KEY("checked_at"),
+	REC_KEY("reason"), REC_KEY("order_id"), REC_KEY("order_status"),
+	REC_KEY("expected_date"), REC_KEY("overdue"),
+};
+
+/* Reads the fields ir-check needs from an item record's members v. */
 static int
-parse_item(struct check *c, const struct rec *r, struct pending *p,
-    char *err, size_t errsz)
+parse_item(struct check *c, const struct rec_field *const *v,
+    struct pending *p, char *err, size_t errsz)
 {
 	struct reorder_item *it = &p->it;
-	long long v;
+	long long n;
 	int rc;
 
 	memset(it, 0, sizeof(*it));
-	rc = rec_str(r, "item_id", p->item_id, sizeof(p->item_id));
+	rc = rec_field_str(v[K_ITEM_ID], p->item_id, sizeof(p->item_id));
 	if (rc <= 0) {
 		snprintf(err, errsz, rc == -3 ? "item_id is too long" :
 		    "item has no item_id");
 		return -1;
 	}
-	if (rec_int(r, "on_hand", &it->on_hand) != 0) {
+	if (rec_field_int(v[K_ON_HAND], &it->on_hand) != 0) {
 		snprintf(err, errsz, "%s: on_hand is missing or not a whole "
 		    "number", p->item_id);
 		return -1;
 	}
-	if ((rc = rec_dec(r, "rate", &it->rate)) == -2 || it->rate < 0) {
+	if ((rc = rec_field_dec(v[K_RATE], &it->rate)) == -2 ||
+	    it->rate < 0) {
 		snprintf(err, errsz, "%s: rate is not a number of units a day "
 		    "(0 or more)", p->item_id);
 		return -1;
 	}
 	it->lead = c->default_lead;
-	if ((rc = rec_int(r, "lead_time_days", &v)) == 0 && v >= 0)
-		it->lead = v;
-	else if (rc == -2 || (rc == 0 && v < 0)) {
+	if ((rc = rec_field_int(v[K_LEAD], &n)) == 0 && n >= 0)
+		it->lead = n;
+	else if (rc == -2 || (rc == 0 && n < 0)) {
 		snprintf(err, errsz, "%s: lead_time_days is not a whole number "
 		    "of days", p->item_id);
 		return -1;
 	}
-	if ((rc = rec_int(r, "buffer", &it->buffer)) == -2 ||
+	if ((rc = rec_field_int(v[K_BUFFER], &it->buffer)) == -2 ||
 	    it->buffer < 0) {
 		snprintf(err, errsz, "%s: buffer is not a whole number (0 or "
 		    "more)", p->item_id);
 		return -1;
 	}
-	if ((rc = rec_int(r, "point_override", &v)) == 0) {
-		if (v < 0) {
+	if ((rc = rec_field_int(v[K_OVERRIDE], &n)) == 0) {
+		if (n < 0) {
 			snprintf(err, errsz, "%s: point_override is negative",
 			    p->item_id);
 			return -1;
 		}
 		it->has_override = 1;
-		it->point_override = v;
+		it->point_override = n;
 	} else if (rc == -2) {
 		snprintf(err, errsz, "%s: point_override is not a whole number",
 		    p->item_id);
@@ -131,14 +158,14 @@ static void
 decide(struct check *c, struct pending *p, const struct store_item_state *st,
     struct store_move_note *note)
 {
-	static const char *const skip[] = { "move", "point", "checked_at",
-	    "reason", "order_id", "order_status", "expected_date", "overdue",
-	    NULL };
-	long long point = reorder_point(&p->it);
+	const struct rec_field *had[S__N];
+	const char *skip[S__N + 1];
+	long long point = p->point;
 	int open = st->status != ORDER_NONE;
 	int snoozed = st->skip_until[0] && strcmp(st->skip_until, c->today) > 0;
 	int move = reorder_move(&p->it, point, c->margin, open, snoozed);
 	char reason[256];
+	size_t i, n;
 
 	note->item_id = p->item_id;
 	note->move = reorder_move_name(move);
@@ -153,8 +180,18 @@ decide(struct check *c, struct pending *p, const struct store_item_state *st,
 		    st->order_id, st->order_id);
 	if (!c->all && move != MOVE_REORDER && move != MOVE_URGENT)
 		return;
+	/* take() kept the line: without --all, a move it may write */
 	if (rec_parse(&c->rec, c->lines.p + p->off, p->len) == -1)
 		return;		/* parsed once already: cannot happen */
+	/*
+	 * recw_copy compares every member with every name to skip: give it
+	 * only the ones this record has (usually none).
+	 */
+	rec_get_many(&c->rec, c->skip_keys, S__N, had);
+	for (i = 0, n = 0; i < S__N; i++)
+		if (had[i] != NULL)
+			skip[n++] = skip_names[i].name;
+	skip[n] = NULL;
 	reorder_reason(&p->it, point, c->margin, move, reason, sizeof(reason));
 	buf_reset(&c->out);
 	recw_begin(&c->out, "move");
@@ -233,7 +270,7 @@ flush_batch(struct check *c)
 	for (i = 0; i < c->n; i++)
 		if (c->batch[i].is_item)
 			ids[k++] = c->batch[i].item_id;
-	memset(st, 0, sizeof(st));
+	/* store_item_states fills each of the k states it is given */
 	if (k > 0 && (rc = store_item_states(c->store, ids, k, st)) !=
 	    STORE_OK) {
 		log_error(NULL, "cannot read order state: %s",
@@ -271,8 +308,9 @@ take(struct check *c, const char *source, const char *line, size_t len,
     unsigned long lineno)
 {
 	struct pending *p = &c->batch[c->n];
+	const struct rec_field *v[K__N];
 	char err[256], where[300];
-	int rc;
+	int rc, move;
 
 	if (rec_parse(&c->rec, line, len) == -1) {
 		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
@@ -280,27 +318,41 @@ take(struct check *c, const char *source, const char *line, size_t len,
 		c->status = EX_DATAERR;
 		return 0;
 	}
-	if (rec_get(&c->rec, "type") == NULL) {
+	rec_get_many(&c->rec, c->keys, K__N, v);
+	if (v[K_TYPE] == NULL) {
 		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
 		log_error(where, "record has no \"type\"");
 		c->status = EX_DATAERR;
 		return 0;
 	}
-	p->is_item = rec_is(&c->rec, "item");
-	if (p->is_item && parse_item(c, &c->rec, p, err, sizeof(err)) == -1) {
+	p->is_item = rec_field_is(v[K_TYPE], "item");
+	if (p->is_item && parse_item(c, v, p, err, sizeof(err)) == -1) {
 		snprintf(where, sizeof(where), "%s:%lu", source, lineno);
 		log_error(where, "%s", err);
 		c->status = EX_DATAERR;
 		return 0;
 	}
-	/* The batch's lines share one buffer: no allocation per record. */
+	/*
+	 * The batch's lines share one buffer: no allocation per record.
+	 * Without --all, only reorder and urgent_reorder are written, and
+	 * the store can only turn a move into on_order or snoozed: the line
+	 * of an item that is neither before the store is read is not kept.
+	 */
 	p->off = c->lines.len;
+	p->len = 0;
+	if (p->is_item) {
+		p->point = reorder_point(&p->it);
+		move = reorder_move(&p->it, p->point, c->margin, 0, 0);
+		if (!c->all && move != MOVE_REORDER && move != MOVE_URGENT)
+			goto queued;
+	}
 	if (buf_add(&c->lines, line, len) == -1 ||
 	    buf_addc(&c->lines, '\n') == -1) {
 		log_error(NULL, "out of memory");
 		return EX_OSERR;
 	}
 	p->len = len + 1;
+queued:
 	if (++c->n == BATCH && (rc = flush_batch(c)) != 0)
 		return rc;
 	return 0;
@@ -370,6 +422,8 @@ main(int argc, char *argv[])
 	}
 	if (store_uri != NULL)
 		config_set(cfg, "IR_STORE", store_uri);
+	memcpy(c->keys, key_names, sizeof(c->keys));
+	memcpy(c->skip_keys, skip_names, sizeof(c->skip_keys));
 	c->margin = DEC_SCALE / 4;
 	c->default_lead = 7;
 	if (config_fraction(cfg, "IR_WATCH_MARGIN", &c->margin, err,

@@ -18,6 +18,42 @@
  */
 #define DEC_SIG		36
 
+/*
+ * The common case, exact without rounding: 1 to 9 integer digits and at
+ * most 9 fractional ones, no exponent. 0 when it applies, -1 otherwise
+ * (dec_parse then takes the general way).
+ */
+static int
+parse_plain(const char *p, const char *end, int neg, int64_t *out)
+{
+	static const int64_t pow10[DEC_DIGITS + 1] = { 1, 10, 100, 1000,
+	    10000, 100000, 1000000, 10000000, 100000000, 1000000000 };
+	const char *q = p;
+	int64_t ip = 0, fp = 0;
+
+	for (; q < end && *q >= '0' && *q <= '9'; q++) {
+		if (q - p == DEC_DIGITS)
+			return -1;
+		ip = ip * 10 + (*q - '0');
+	}
+	if (q == p)
+		return -1;
+	if (q < end && *q == '.') {
+		p = ++q;
+		for (; q < end && *q >= '0' && *q <= '9'; q++) {
+			if (q - p == DEC_DIGITS)
+				return -1;
+			fp = fp * 10 + (*q - '0');
+		}
+		fp *= pow10[DEC_DIGITS - (q - p)];
+	}
+	if (q != end)
+		return -1;
+	ip = ip * DEC_SCALE + fp;
+	*out = neg ? -ip : ip;
+	return 0;
+}
+
 int
 dec_parse(const char *s, size_t n, int64_t *out)
 {
@@ -28,6 +64,8 @@ dec_parse(const char *s, size_t n, int64_t *out)
 
 	if (p < end && (*p == '-' || *p == '+'))
 		neg = *p++ == '-';
+	if (parse_plain(p, end, neg, out) == 0)
+		return 0;
 	for (; p < end; p++) {
 		if (*p == '.' && !frac) {
 			frac = 1;
@@ -93,6 +131,16 @@ dec_parse_int(const char *s, size_t n, long long *out)
 		neg = *p++ == '-';
 	if (p == end)
 		return -1;
+	/* up to 18 digits cannot overflow: no range check */
+	if (end - p <= 18) {
+		for (; p < end; p++) {
+			if (*p < '0' || *p > '9')
+				return -1;
+			v = v * 10 + (unsigned long long)(*p - '0');
+		}
+		*out = neg ? -(long long)v : (long long)v;
+		return 0;
+	}
 	/* the whole int64 range, INT64_MIN included */
 	lim = neg ? (unsigned long long)INT64_MAX + 1 : INT64_MAX;
 	for (; p < end; p++) {
@@ -165,8 +213,17 @@ dec_format(struct buf *b, int64_t v)
 long long
 dec_ceil_mul(int64_t a, long long k)
 {
-	__int128 p = (__int128)a * k, q;
+	__int128 p, q;
+	int64_t p64, q64;
 
+	/* in 64 bits when the product fits: no 128-bit division */
+	if (!__builtin_mul_overflow(a, (int64_t)k, &p64)) {
+		q64 = p64 / DEC_SCALE;
+		if (p64 % DEC_SCALE > 0)
+			q64++;
+		return (long long)q64;
+	}
+	p = (__int128)a * k;
 	q = p / DEC_SCALE;
 	if (p % DEC_SCALE > 0)
 		q++;

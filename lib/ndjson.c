@@ -17,6 +17,10 @@
 #include "jsonw.h"
 #include "ndjson.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #define CHUNK	(64 * 1024)
 
 struct ndjson_reader {
@@ -213,9 +217,76 @@ hex4(const char *p, unsigned *v)
 	return 0;
 }
 
+/* The index of the lowest bit set in m (not 0). */
+static int
+low_bit(uint64_t m)
+{
+#if defined(__GNUC__)
+	return __builtin_ctzll(m);
+#else
+	int i = 0;
+
+	while (!(m & 1)) {
+		m >>= 1;
+		i++;
+	}
+	return i;
+#endif
+}
+
+/*
+ * The first byte at or after p that is not printable ASCII other than '"'
+ * and '\\' (the common content of a string), or end. Sixteen bytes at a
+ * time with SSE2 (signed bytes: below 0x20 also catches 0x80 and up),
+ * else eight where the byte order allows: there each term flags the bytes
+ * it looks for, and a false flag can only sit above a true one of the same
+ * term, so the lowest flag is exact.
+ */
+static inline const unsigned char *
+plain_run(const unsigned char *p, const unsigned char *end)
+{
+#if defined(__SSE2__)
+	const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i ctl = _mm_set1_epi8(0x20);
+	__m128i x;
+	unsigned m;
+
+	while (end - p >= 16) {
+		x = _mm_loadu_si128((const __m128i *)(const void *)p);
+		m = (unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(
+		    _mm_cmpeq_epi8(x, quote), _mm_cmpeq_epi8(x, bs)),
+		    _mm_cmplt_epi8(x, ctl)));
+		if (m != 0)
+			return p + low_bit(m);
+		p += 16;
+	}
+#endif
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	{
+		const uint64_t ones = 0x0101010101010101ULL;
+		uint64_t y, q, b, w;
+
+		while (end - p >= 8) {
+			memcpy(&y, p, 8);
+			q = y ^ (ones * '"');
+			b = y ^ (ones * '\\');
+			w = ((q - ones) & ~q) | ((b - ones) & ~b) |
+			    ((y - ones * 0x20) & ~y) | y;
+			if ((w &= ones * 0x80) != 0)
+				return p + (low_bit(w) >> 3);
+			p += 8;
+		}
+	}
+#endif
+	while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' && *p != '\\')
+		p++;
+	return p;
+}
+
 /* A string at s->p (on the quote). Sets *escaped. */
 static int
-scan_string(struct scan *s, int *escaped)
+scan_string_full(struct scan *s, int *escaped)
 {
 	const unsigned char *p = (const unsigned char *)s->p + 1;
 	const unsigned char *end = (const unsigned char *)s->end;
@@ -225,9 +296,7 @@ scan_string(struct scan *s, int *escaped)
 	*escaped = 0;
 	while (p < end) {
 		/* the common case: printable ASCII that is not '"' or '\\' */
-		while (p < end && *p >= 0x20 && *p < 0x80 && *p != '"' &&
-		    *p != '\\')
-			p++;
+		p = plain_run(p, end);
 		if (p >= end)
 			break;
 		if (*p == '"') {
@@ -282,6 +351,22 @@ scan_string(struct scan *s, int *escaped)
 bad_escape:
 	s->err = "bad escape in a string";
 	return -1;
+}
+
+/* scan_string_full, with the plain ASCII string inline. */
+static inline int
+scan_string(struct scan *s, int *escaped)
+{
+	const unsigned char *end = (const unsigned char *)s->end;
+	const unsigned char *p;
+
+	p = plain_run((const unsigned char *)s->p + 1, end);
+	if (p < end && *p == '"') {
+		*escaped = 0;
+		s->p = (const char *)p + 1;
+		return 0;
+	}
+	return scan_string_full(s, escaped);
 }
 
 static int
@@ -528,17 +613,119 @@ text_eq(const char *a, size_t an, int ajson, const char *b, size_t bn,
 static int
 key_eq(const char *k, size_t kn, const char *key, size_t keyn)
 {
-	if (memchr(k, '\\', kn) == NULL)
-		return kn == keyn && memcmp(k, key, kn) == 0;
-	return text_eq(k, kn, 1, key, keyn, 0);
+	/*
+	 * An escape decodes to fewer bytes than it takes, so a key with one
+	 * is shorter than its raw bytes; one without starts with its own
+	 * first byte. Most keys differ there, so memchr is rarely needed.
+	 */
+	if (kn < keyn || (kn > 0 && k[0] != '\\' &&
+	    (keyn == 0 || k[0] != key[0])))
+		return 0;
+	if (kn == keyn)
+		return memcmp(k, key, kn) == 0 && memchr(k, '\\', kn) == NULL;
+	return memchr(k, '\\', kn) != NULL && text_eq(k, kn, 1, key, keyn, 0);
 }
 
+/* Past blanks at p. */
+static inline const char *
+past_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t' || *p == '\n' ||
+	    *p == '\r'))
+		p++;
+	return p;
+}
+
+/*
+ * Past the string at p (on the quote): inline for plain ASCII, else
+ * through s (scan_string_full). NULL on an error, with s->p and s->err
+ * set.
+ */
+static inline const char *
+past_string(struct scan *s, const char *p, int *esc)
+{
+	const unsigned char *q;
+
+	q = plain_run((const unsigned char *)p + 1,
+	    (const unsigned char *)s->end);
+	if (q < (const unsigned char *)s->end && *q == '"') {
+		*esc = 0;
+		return (const char *)q + 1;
+	}
+	s->p = p;
+	if (scan_string_full(s, esc) == -1)
+		return NULL;
+	return s->p;
+}
+
+/* The first byte at or after p that is not a digit, or end. */
+static inline const char *
+digit_run(const char *p, const char *end)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && \
+    __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ULL;
+	uint64_t x, m;
+
+	/*
+	 * Flags below '0', above '9' (+0x46 sets the top bit) and 0x80 and
+	 * up; as in plain_run, the lowest flag is exact.
+	 */
+	while (end - p >= 8) {
+		memcpy(&x, p, 8);
+		m = ((x - ones * '0') & ~x) | (x + ones * 0x46) | x;
+		if ((m &= ones * 0x80) != 0)
+			return p + (low_bit(m) >> 3);
+		p += 8;
+	}
+#endif
+	while (p < end && *p >= '0' && *p <= '9')
+		p++;
+	return p;
+}
+
+/*
+ * Past the number at p (on '-' or a digit): inline for an integer or a
+ * plain fraction, else through s (scan_number). NULL on an error, with
+ * s->p and s->err set.
+ */
+static inline const char *
+past_number(struct scan *s, const char *p)
+{
+	const char *q = p, *end = s->end;
+
+	if (q < end && *q == '-')
+		q++;
+	if (q < end && *q == '0')
+		q++;
+	else if (q < end && *q >= '1' && *q <= '9')
+		q = digit_run(q + 1, end);
+	else
+		goto full;
+	if (q < end && *q == '.') {
+		if (end - q < 2 || q[1] < '0' || q[1] > '9')
+			goto full;
+		q = digit_run(q + 2, end);
+	}
+	if (q == end || (*q != 'e' && *q != 'E'))
+		return q;
+full:
+	s->p = p;
+	if (scan_number(s) == -1)
+		return NULL;
+	return s->p;
+}
+
+/*
+ * The scan position lives in p, a register, on the common path; s.p
+ * takes it for the helpers that are not inlined and for messages.
+ */
 int
 rec_parse(struct rec *r, const char *line, size_t len)
 {
 	struct scan s = { line, line + len, NULL };
 	struct rec_field *f;
-	const char *k;
+	const char *k, *p, *q, *end = line + len;
 	unsigned char kesc[NDJSON_MAX_FIELDS];	/* the key has escapes */
 	uint64_t seen = 0, bit;
 	int kind, esc, i, any_esc = 0;
@@ -547,34 +734,35 @@ rec_parse(struct rec *r, const char *line, size_t len)
 	r->len = len;
 	r->nfields = 0;
 	r->err[0] = '\0';
-	skip_ws(&s);
-	if (s.p >= s.end || *s.p != '{') {
+	p = past_ws(line, end);
+	if (p >= end || *p != '{') {
 		snprintf(r->err, sizeof(r->err), "not valid JSON: a record is "
 		    "one JSON object per line");
 		return -1;
 	}
-	s.p++;
-	skip_ws(&s);
-	if (s.p < s.end && *s.p == '}') {
-		s.p++;
+	p = past_ws(p + 1, end);
+	if (p < end && *p == '}') {
+		p++;
 		goto done;
 	}
 	for (;;) {
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != '"') {
+		p = past_ws(p, end);
+		if (p >= end || *p != '"') {
+			s.p = p;
 			s.err = "expected a key";
 			goto bad;
 		}
-		k = s.p + 1;
-		if (scan_string(&s, &esc) == -1)
+		k = p + 1;
+		if ((p = past_string(&s, p, &esc)) == NULL)
 			goto bad;
 		if (r->nfields == NDJSON_MAX_FIELDS) {
+			s.p = p;
 			s.err = "too many fields";
 			goto bad;
 		}
 		f = &r->f[r->nfields];
 		f->key = k;
-		f->klen = (size_t)(s.p - 1 - k);
+		f->klen = (size_t)(p - 1 - k);
 		kesc[r->nfields] = (unsigned char)esc;
 		f->kesc = esc;
 		/*
@@ -597,38 +785,54 @@ rec_parse(struct rec *r, const char *line, size_t len)
 			    memcmp(r->f[i].key, k, f->klen) == 0) :
 			    text_eq(r->f[i].key, r->f[i].klen, 1, k, f->klen,
 			    1)) {
+				s.p = p;
 				s.err = "duplicate key";
 				goto bad;
 			}
-		skip_ws(&s);
-		if (s.p >= s.end || *s.p != ':') {
+		p = past_ws(p, end);
+		if (p >= end || *p != ':') {
+			s.p = p;
 			s.err = "expected ':'";
 			goto bad;
 		}
-		s.p++;
-		skip_ws(&s);
-		f->val = s.p;
-		if (scan_value(&s, 2, &kind, &esc) == -1)
+		p = past_ws(p + 1, end);
+		f->val = p;
+		/* strings and numbers, most values, without the dispatch */
+		esc = 0;
+		if (p < end && *p == '"') {
+			kind = REC_STRING;
+			q = past_string(&s, p, &esc);
+		} else if (p < end && ((*p >= '0' && *p <= '9') ||
+		    *p == '-')) {
+			kind = REC_NUMBER;
+			q = past_number(&s, p);
+		} else {
+			s.p = p;
+			q = scan_value(&s, 2, &kind, &esc) == -1 ? NULL : s.p;
+		}
+		if ((p = q) == NULL)
 			goto bad;
-		f->vlen = (size_t)(s.p - f->val);
+		f->vlen = (size_t)(p - f->val);
 		f->kind = kind;
 		f->escaped = esc;
 		r->nfields++;
-		skip_ws(&s);
-		if (s.p < s.end && *s.p == ',') {
-			s.p++;
+		p = past_ws(p, end);
+		if (p < end && *p == ',') {
+			p++;
 			continue;
 		}
-		if (s.p < s.end && *s.p == '}') {
-			s.p++;
+		if (p < end && *p == '}') {
+			p++;
 			break;
 		}
+		s.p = p;
 		s.err = "expected ',' or '}'";
 		goto bad;
 	}
 done:
-	skip_ws(&s);
-	if (s.p != s.end) {
+	p = past_ws(p, end);
+	if (p != end) {
+		s.p = p;
 		s.err = "text after the object";
 		goto bad;
 	}
@@ -656,10 +860,101 @@ rec_get(const struct rec *r, const char *key)
 	return NULL;
 }
 
-int
-rec_is(const struct rec *r, const char *type)
+/*
+ * memcmp(a, b, n) == 0 for the few bytes of a key: keys of 4 to 16 bytes
+ * in two overlapping loads each, without the call.
+ */
+static inline int
+same(const char *a, const char *b, size_t n)
 {
-	const struct rec_field *f = rec_get(r, "type");
+	uint64_t w, x, y, z;
+	uint32_t u, v, s, t;
+
+	if (n >= 8 && n <= 16) {
+		memcpy(&w, a, 8);
+		memcpy(&x, b, 8);
+		memcpy(&y, a + n - 8, 8);
+		memcpy(&z, b + n - 8, 8);
+		return ((w ^ x) | (y ^ z)) == 0;
+	}
+	if (n >= 4 && n < 8) {
+		memcpy(&u, a, 4);
+		memcpy(&v, b, 4);
+		memcpy(&s, a + n - 4, 4);
+		memcpy(&t, b + n - 4, 4);
+		return ((u ^ v) | (s ^ t)) == 0;
+	}
+	return memcmp(a, b, n) == 0;
+}
+
+/* A cheap signature of a plain key: its length and its ends. */
+#define KEY_SIG(k, n) \
+	(((n) * 7 + ((n) ? (unsigned char)(k)[0] + \
+	(unsigned char)(k)[(n) - 1] * 3 : 0)) & 31)
+
+void
+rec_get_many(const struct rec *r, struct rec_key *keys, size_t n,
+    const struct rec_field **out)
+{
+	const struct rec_field *f;
+	struct rec_key *k;
+	uint64_t by_sig[32], m, missing = 0;
+	size_t j;
+	int i;
+
+	/* keys past the 64th: one rec_get each */
+	for (j = 64; j < n; j++)
+		out[j] = rec_get(r, keys[j].name);
+	n = n < 64 ? n : 64;
+	/*
+	 * First where each key was the last time: the records of a stream
+	 * usually share their layout. Keys are unique in a record, so a
+	 * member there with that name is the one.
+	 */
+	for (j = 0; j < n; j++) {
+		k = &keys[j];
+		f = k->hint >= 0 && k->hint < r->nfields ? &r->f[k->hint] :
+		    NULL;
+		if (f != NULL && !f->kesc && f->klen == k->len &&
+		    same(f->key, k->name, k->len))
+			out[j] = f;
+		else {
+			out[j] = NULL;
+			missing |= 1ULL << j;
+		}
+	}
+	if (missing == 0)
+		return;
+	memset(by_sig, 0, sizeof(by_sig));
+	for (m = missing; m != 0; m &= m - 1) {
+		k = &keys[low_bit(m)];
+		by_sig[KEY_SIG(k->name, k->len)] |= 1ULL << low_bit(m);
+	}
+	for (i = 0; i < r->nfields; i++) {
+		f = &r->f[i];
+		if (f->kesc) {
+			for (j = 0; j < n; j++)
+				if (out[j] == NULL && key_eq(f->key, f->klen,
+				    keys[j].name, keys[j].len))
+					out[j] = f;
+			continue;
+		}
+		for (m = by_sig[KEY_SIG(f->key, f->klen)]; m != 0;
+		    m &= m - 1) {
+			k = &keys[low_bit(m)];
+			if (f->klen == k->len &&
+			    same(f->key, k->name, k->len)) {
+				out[k - keys] = f;
+				k->hint = i;
+				break;
+			}
+		}
+	}
+}
+
+int
+rec_field_is(const struct rec_field *f, const char *type)
+{
 	size_t n = strlen(type);
 
 	if (f == NULL || f->kind != REC_STRING)
@@ -670,9 +965,14 @@ rec_is(const struct rec *r, const char *type)
 }
 
 int
-rec_str(const struct rec *r, const char *key, char *dst, size_t dstsz)
+rec_is(const struct rec *r, const char *type)
 {
-	const struct rec_field *f = rec_get(r, key);
+	return rec_field_is(rec_get(r, "type"), type);
+}
+
+int
+rec_field_str(const struct rec_field *f, char *dst, size_t dstsz)
+{
 	int n;
 
 	if (f == NULL || f->kind == REC_NULL)
@@ -691,12 +991,16 @@ rec_str(const struct rec *r, const char *key, char *dst, size_t dstsz)
 	return n;
 }
 
+int
+rec_str(const struct rec *r, const char *key, char *dst, size_t dstsz)
+{
+	return rec_field_str(rec_get(r, key), dst, dstsz);
+}
+
 /* The number text of a field: a JSON number, or a string holding one. */
 static int
-num_text(const struct rec *r, const char *key, const char **p, size_t *n)
+num_text(const struct rec_field *f, const char **p, size_t *n)
 {
-	const struct rec_field *f = rec_get(r, key);
-
 	if (f == NULL || f->kind == REC_NULL)
 		return -1;
 	if (f->kind == REC_NUMBER) {
@@ -713,27 +1017,39 @@ num_text(const struct rec *r, const char *key, const char **p, size_t *n)
 }
 
 int
-rec_int(const struct rec *r, const char *key, long long *out)
+rec_field_int(const struct rec_field *f, long long *out)
 {
 	const char *p;
 	size_t n;
 	int rc;
 
-	if ((rc = num_text(r, key, &p, &n)) != 0)
+	if ((rc = num_text(f, &p, &n)) != 0)
 		return rc;
 	return dec_parse_int(p, n, out) == 0 ? 0 : -2;
 }
 
 int
-rec_dec(const struct rec *r, const char *key, int64_t *out)
+rec_int(const struct rec *r, const char *key, long long *out)
+{
+	return rec_field_int(rec_get(r, key), out);
+}
+
+int
+rec_field_dec(const struct rec_field *f, int64_t *out)
 {
 	const char *p;
 	size_t n;
 	int rc;
 
-	if ((rc = num_text(r, key, &p, &n)) != 0)
+	if ((rc = num_text(f, &p, &n)) != 0)
 		return rc;
 	return dec_parse(p, n, out) == 0 ? 0 : -2;
+}
+
+int
+rec_dec(const struct rec *r, const char *key, int64_t *out)
+{
+	return rec_field_dec(rec_get(r, key), out);
 }
 
 /* The writer. */

@@ -75,6 +75,31 @@ int	rec_int(const struct rec *, const char *key, long long *out);
 /* Decimal, scaled by DEC_SCALE; same returns as rec_int. */
 int	rec_dec(const struct rec *, const char *key, int64_t *out);
 
+/* A key to look up with rec_get_many: REC_KEY("item_id"). */
+struct rec_key {
+	const char	*name;	/* NUL-terminated */
+	size_t		 len;
+	int		 hint;	/* rec_get_many's: where it was last */
+};
+#define REC_KEY(s)	{ (s), sizeof(s) - 1, 0 }
+
+/*
+ * Looks up n distinct keys in one pass over the members, for a caller
+ * that needs several: out[i] is the member named keys[i] (borrowed from
+ * r), or NULL. Keeps in each key where it was found, and looks there first
+ * next time (the records of one stream usually share their layout).
+ */
+void	rec_get_many(const struct rec *, struct rec_key *keys, size_t n,
+	    const struct rec_field **out);
+/*
+ * rec_is, rec_str, rec_int and rec_dec on a member found already (f may
+ * be NULL: missing), with the same returns.
+ */
+int	rec_field_is(const struct rec_field *f, const char *s);
+int	rec_field_str(const struct rec_field *f, char *dst, size_t dstsz);
+int	rec_field_int(const struct rec_field *f, long long *out);
+int	rec_field_dec(const struct rec_field *f, int64_t *out);
+
 /* The writer: recw_begin, then fields, then recw_end. */
 int	recw_begin(struct buf *, const char *type);
 /* Copies every member of r except "type" and the NULL-terminated skip. */

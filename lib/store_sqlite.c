@@ -1113,9 +1113,14 @@ sq_item_states(void *p, const char *const *ids, size_t n,
 		return r;
 	for (i = 0; i < n; i++) {
 		s = &states[i];
-		memset(s, 0, sizeof(*s));
+		/* every string empty, not all 600 bytes zeroed: per item */
 		scopy(s->item_id, sizeof(s->item_id), ids[i]);
+		s->order_id[0] = '\0';
 		s->status = ORDER_NONE;
+		s->expected_date[0] = '\0';
+		s->skip_until[0] = '\0';
+		s->last_move[0] = '\0';
+		s->last_checked[0] = '\0';
 		if (ids[i] == NULL || (e = cache_find(&sq->cache,
 		    ids[i])) == NULL)
 			continue;

@@ -92,6 +92,77 @@ TEST(getters)
 	CHECK_EQ_INT(rec_str(&r, "item_id", buf, 2), -3);
 }
 
+TEST(get_many)
+{
+	struct rec_key keys[] = { REC_KEY("type"), REC_KEY("item_id"),
+	    REC_KEY("rate"), REC_KEY("missing"), REC_KEY("") };
+	const struct rec_field *v[5];
+	const char *a = "{\"type\":\"item\",\"item_id\":\"A1\",\"rate\":2}";
+	/* another layout, an escaped key and an empty one */
+	const char *b = "{\"\":0,\"r\\u0061te\":\"1.5\",\"item_id\":\"B\","
+	    "\"type\":\"it\\u0065m\",\"ratf\":1}";
+	char buf[16];
+	long long n;
+	int64_t d;
+
+	CHECK(rec_parse(&r, a, strlen(a)) == 0);
+	rec_get_many(&r, keys, 5, v);
+	CHECK(v[0] == &r.f[0] && v[1] == &r.f[1] && v[2] == &r.f[2]);
+	CHECK(v[3] == NULL && v[4] == NULL);
+	CHECK(rec_field_is(v[0], "item") && !rec_field_is(v[0], "ite"));
+	CHECK_EQ_INT(rec_field_str(v[1], buf, sizeof(buf)), 2);
+	CHECK_EQ_STR(buf, "A1");
+	CHECK(rec_field_int(v[2], &n) == 0 && n == 2);
+	CHECK_EQ_INT(rec_field_int(v[3], &n), -1);
+	CHECK_EQ_INT(rec_field_str(v[2], buf, sizeof(buf)), -2);
+	CHECK_EQ_INT(keys[2].hint, 2);
+	/* the hints from a point to the wrong members of b */
+	CHECK(rec_parse(&r, b, strlen(b)) == 0);
+	rec_get_many(&r, keys, 5, v);
+	CHECK(v[0] == &r.f[3] && v[1] == &r.f[2] && v[2] == &r.f[1]);
+	CHECK(v[3] == NULL && v[4] == &r.f[0]);
+	CHECK(rec_field_is(v[0], "item"));
+	CHECK(rec_field_dec(v[2], &d) == 0 && d == 1500000000);
+	/* and again, from the hints b left */
+	rec_get_many(&r, keys, 5, v);
+	CHECK(v[0] == &r.f[3] && v[2] == &r.f[1] && v[4] == &r.f[0]);
+	CHECK(rec_get(&r, "rate") == &r.f[1] && rec_get(&r, "ratf") ==
+	    &r.f[4] && rec_get(&r, "rat") == NULL);
+}
+
+/* Strings longer than the 16 and 8 bytes scanned at once, ends anywhere. */
+TEST(long_strings)
+{
+	static const char text[] = "abcdefghijklmnopqrstuvwxyz0123456789ABCD";
+	struct buf b = { 0 };
+	char out[64];
+	const char *s;
+	size_t n, i;
+
+	for (n = 0; n < 40; n++) {
+		for (i = 0; i < 4; i++) {
+			buf_reset(&b);
+			buf_adds(&b, "{\"k\":\"");
+			buf_add(&b, text, n);
+			s = i == 0 ? "" : i == 1 ? "\\n" : i == 2 ? "\xc3\xa9" :
+			    "\x01";
+			buf_adds(&b, s);
+			buf_adds(&b, "\"}");
+			if (i == 3) {
+				CHECK(rec_parse(&r, b.p, b.len) == -1);
+				continue;
+			}
+			CHECK(rec_parse(&r, b.p, b.len) == 0);
+			CHECK_EQ_INT(rec_str(&r, "k", out, sizeof(out)),
+			    (int)n + (i == 0 ? 0 : i == 1 ? 1 : 2));
+			CHECK(memcmp(out, text, n) == 0);
+			/* the line cut inside the string */
+			CHECK(rec_parse(&r, b.p, b.len - 2) == -1);
+		}
+	}
+	buf_free(&b);
+}
+
 TEST(writer_round_trip)
 {
 	const char *s = "{\"type\":\"item\",\"item_id\":\"A\",\"name\":\"Caf\xc3\xa9 \\\"x\\\"\","
@@ -180,6 +251,8 @@ main(void)
 	RUN(validation_matches_jansson);
 	RUN(depth_limit);
 	RUN(getters);
+	RUN(get_many);
+	RUN(long_strings);
 	RUN(writer_round_trip);
 	RUN(reader_lines);
 	RUN(reader_long_line_streams_past);

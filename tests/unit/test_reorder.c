@@ -114,6 +114,41 @@ TEST(decimals)
 	buf_free(&b);
 }
 
+/* The plain fast path of dec_parse and dec_parse_int, at its edges. */
+TEST(decimal_fast_paths)
+{
+	int64_t v;
+	long long n;
+
+	CHECK(dec_parse("999999999.999999999", 19, &v) == 0 &&
+	    v == 999999999999999999LL);
+	/* ten integer digits, ten fractional: the general way, same values */
+	CHECK(dec_parse("1234567890", 10, &v) == 0 &&
+	    v == 1234567890LL * DEC_SCALE);
+	CHECK(dec_parse("0.0000000015", 12, &v) == 0 && v == 2);
+	CHECK(dec_parse("0.0000000014", 12, &v) == 0 && v == 1);
+	CHECK(dec_parse("-0.5", 4, &v) == 0 && v == -500000000);
+	CHECK(dec_parse("+7", 2, &v) == 0 && v == 7 * DEC_SCALE);
+	CHECK(dec_parse("-0", 2, &v) == 0 && v == 0);
+	CHECK(dec_parse(".5", 2, &v) == 0 && v == 500000000);
+	CHECK(dec_parse("5.5.", 4, &v) == -1);
+	CHECK(dec_parse("-", 1, &v) == -1);
+	CHECK(dec_parse("9223372036854775808", 19, &v) == -1);
+	CHECK(dec_parse("1x", 2, &v) == -1);
+	CHECK(dec_parse_int("999999999999999999", 18, &n) == 0 &&
+	    n == 999999999999999999LL);
+	CHECK(dec_parse_int("-9223372036854775808", 20, &n) == 0 &&
+	    n == INT64_MIN);
+	CHECK(dec_parse_int("9223372036854775808", 19, &n) == -1);
+	CHECK(dec_parse_int("12a", 3, &n) == -1);
+	CHECK(dec_parse_int("-", 1, &n) == -1);
+	/* in 64 bits and past them, negative products rounding up to 0 */
+	CHECK_EQ_INT(dec_ceil_mul(-500000000, 1), 0);
+	CHECK_EQ_INT(dec_ceil_mul(-1500000000, 1), -1);
+	CHECK_EQ_INT(dec_ceil_mul(INT64_MAX, 2), 18446744074LL);
+	CHECK_EQ_INT(dec_ceil_mul(INT64_MAX, -2), -18446744073LL);
+}
+
 int
 main(void)
 {
@@ -121,5 +156,6 @@ main(void)
 	RUN(move_precedence);
 	RUN(explain_line);
 	RUN(decimals);
+	RUN(decimal_fast_paths);
 	return unit_summary();
 }
