@@ -1,9 +1,12 @@
 /* cli: program start and exit. See cli.h. */
+#define _GNU_SOURCE	/* F_SETPIPE_SZ */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -98,11 +101,21 @@ void
 cli_stdout_buffering(void)
 {
 	static char big[1 << 16];
+	struct stat st;
 
 	if (isatty(STDOUT_FILENO))
 		setvbuf(stdout, NULL, _IOLBF, 0);
 	else
 		setvbuf(stdout, big, _IOFBF, sizeof(big));
+#ifdef F_SETPIPE_SZ
+	/*
+	 * Into a pipe (the next filter), 1 MB at a time rather than 64 kB:
+	 * the two programs wake each other a sixteenth as often. Linux
+	 * only; a refusal (the per-user pipe limit) leaves it as it was.
+	 */
+	if (fstat(STDOUT_FILENO, &st) == 0 && S_ISFIFO(st.st_mode))
+		(void)fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+#endif
 }
 
 void
