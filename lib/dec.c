@@ -162,10 +162,26 @@ dec_parse_int(const char *s, size_t n, long long *out)
 static char *
 digits(char *end, unsigned long long u)
 {
-	do {
-		*--end = (char)('0' + u % 10);
-		u /= 10;
-	} while (u != 0);
+	static const char pairs[] =
+	    "00010203040506070809101112131415161718192021222324"
+	    "25262728293031323334353637383940414243444546474849"
+	    "50515253545556575859606162636465666768697071727374"
+	    "75767778798081828384858687888990919293949596979899";
+	unsigned k;
+
+	/* two digits a division: the record path writes a dozen a row */
+	while (u >= 100) {
+		k = (unsigned)(u % 100) * 2;
+		u /= 100;
+		*--end = pairs[k + 1];
+		*--end = pairs[k];
+	}
+	if (u >= 10) {
+		k = (unsigned)u * 2;
+		*--end = pairs[k + 1];
+		*--end = pairs[k];
+	} else
+		*--end = (char)('0' + u);
 	return end;
 }
 
@@ -175,6 +191,8 @@ dec_format_int(struct buf *b, long long v)
 	char tmp[24], *p;
 	unsigned long long u;
 
+	if (v >= 0 && v < 10)
+		return buf_addc(b, '0' + (int)v);
 	u = v < 0 ? (unsigned long long)(-(v + 1)) + 1 : (unsigned long long)v;
 	p = digits(tmp + sizeof(tmp), u);
 	if (v < 0)

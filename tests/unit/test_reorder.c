@@ -1,4 +1,5 @@
 /* The ten worked examples of rules.md, and the decimal arithmetic. */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,25 @@ TEST(decimals)
 	buf_free(&b);
 }
 
+/* Whole numbers, two digits at a time: every length and both ends. */
+TEST(format_int)
+{
+	static const long long v[] = { 0, 7, 9, 10, 42, 99, 100, 101, 999,
+	    1000, 12345, 100000, 9999999, -1, -9, -10, -100, -12345,
+	    LLONG_MAX, LLONG_MIN };
+	struct buf b = { NULL, 0, 0 };
+	char want[32];
+	size_t i;
+
+	for (i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		buf_reset(&b);
+		dec_format_int(&b, v[i]);
+		snprintf(want, sizeof(want), "%lld", v[i]);
+		CHECK_EQ_STR(b.p, want);
+	}
+	buf_free(&b);
+}
+
 /* The plain fast path of dec_parse and dec_parse_int, at its edges. */
 TEST(decimal_fast_paths)
 {
@@ -157,5 +177,6 @@ main(void)
 	RUN(explain_line);
 	RUN(decimals);
 	RUN(decimal_fast_paths);
+	RUN(format_int);
 	return unit_summary();
 }
