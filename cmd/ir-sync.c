@@ -578,7 +578,7 @@ do_row(struct sync *s, const struct csvin_row *row)
  * first 64 kB) that can be read twice has its ids read first: the
  * duplicate filter stops telling ids apart around there (lib/idset.h).
  */
-#define READ_FIRST	2000000UL
+#define READ_FIRST	1500000UL
 
 static unsigned long
 large_file(FILE *fp)

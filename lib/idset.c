@@ -4,7 +4,7 @@
  * Sizes: the exact table is 64k slots (a hash and an arena offset each)
  * for IDSET_EXACT ids; it is freed when the Bloom filter takes over (its
  * ids go into the log, as line 0: earlier than any suspect). The filter
- * gets 32 bits per expected id, from 128 kB to 4 MB (4 MB when the count
+ * gets 32 bits per expected id, from 128 kB to 3 MB (3 MB when the count
  * is unknown), blocked, six bits an id: measured on bench/gen sheets,
  * about 160 suspects in 1M ids (700 with four bits); at 10M ids the filter
  * is full and about one id in four is a suspect, which costs time (log
@@ -29,8 +29,8 @@
 
 #define EXACT_SLOTS	(IDSET_EXACT * 2)
 #define BLOOM_MIN	(1UL << 20)	/* bits: 128 kB */
-#define BLOOM_DEFAULT	(1UL << 25)	/* 4 MB: the count is unknown */
-#define BLOOM_MAX	(1UL << 25)	/* 4 MB */
+#define BLOOM_MAX	(24UL << 20)	/* 3 MB */
+#define BLOOM_DEFAULT	BLOOM_MAX	/* the count is unknown */
 #define BLOOM_PER_ID	32		/* bits an expected id gets */
 #define BLOOM_K		6
 #define NPART		64
@@ -39,7 +39,7 @@
 #define SCAN_CHEAP	(64UL << 10)	/* a log read to do at once */
 #define SCAN_BUF	(64UL << 10)	/* the log is read in blocks of this */
 #define LOG_HDR		20		/* hash 8, line 8, id length 4 */
-#define PART_BUF	4096		/* a part's entries not yet written */
+#define PART_BUF	2048		/* a part's entries not yet written */
 _Static_assert(LOG_HDR + IDSET_ID_MAX <= PART_BUF &&
     PART_BUF <= SCAN_BUF, "a log entry fits a part's buffer and a block");
 #define PRE_MEM		(1UL << 20)	/* a part larger is split first */
@@ -190,7 +190,8 @@ static unsigned char *
 bloom_block(unsigned char *b, size_t bits, uint64_t h, uint64_t *g)
 {
 	*g = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ULL;
-	return b + ((h & (bits / 512 - 1)) << 6);
+	/* any number of blocks: h's high half scaled to it */
+	return b + ((((h >> 32) * (bits / 512)) >> 32) << 6);
 }
 
 /* Sets the filter's bits for h; 1 when they were all set already. */
@@ -275,23 +276,24 @@ bloom_start(struct idset *s)
 {
 	size_t i;
 
+	/* the ids to the log, then their memory back before the filter's */
+	for (i = 0; i < EXACT_SLOTS; i++)
+		if (s->ehash[i] != 0 && log_add(s, s->ehash[i], 0,
+		    s->earena.p + s->eoff[i], strlen(s->earena.p +
+		    s->eoff[i])) == -1)
+			return -1;
+	free(s->eoff);
+	s->eoff = NULL;
+	buf_free(&s->earena);
 	if (s->bloom_bits == 0)
 		s->bloom_bits = BLOOM_DEFAULT;
 	if ((s->bloom = calloc(s->bloom_bits / 8, 1)) == NULL)
 		return -1;
-	for (i = 0; i < EXACT_SLOTS; i++) {
-		if (s->ehash[i] == 0)
-			continue;
-		bloom_add(s->bloom, s->bloom_bits, s->ehash[i]);
-		if (log_add(s, s->ehash[i], 0, s->earena.p + s->eoff[i],
-		    strlen(s->earena.p + s->eoff[i])) == -1)
-			return -1;
-	}
+	for (i = 0; i < EXACT_SLOTS; i++)
+		if (s->ehash[i] != 0)
+			bloom_add(s->bloom, s->bloom_bits, s->ehash[i]);
 	free(s->ehash);
-	free(s->eoff);
 	s->ehash = NULL;
-	s->eoff = NULL;
-	buf_free(&s->earena);
 	return 0;
 }
 
@@ -700,13 +702,14 @@ idset_add_hashed(struct idset *s, const char *id, size_t n, uint64_t h,
 void
 idset_expect(struct idset *s, unsigned long n)
 {
-	size_t bits = BLOOM_MIN;
+	size_t bits;
 
 	if (s->bloom != NULL)
 		return;
-	while (bits < BLOOM_MAX && bits / BLOOM_PER_ID < n)
-		bits *= 2;
-	s->bloom_bits = bits;
+	bits = n > BLOOM_MAX / BLOOM_PER_ID ? BLOOM_MAX : n * BLOOM_PER_ID;
+	if (bits < BLOOM_MIN)
+		bits = BLOOM_MIN;
+	s->bloom_bits = (bits + 511) / 512 * 512;	/* whole blocks */
 }
 
 int

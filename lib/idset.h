@@ -4,12 +4,12 @@
  * second occurrence is rejected, the first kept).
  *
  * Exact, never probabilistic: a good row is never taken for a duplicate,
- * and a duplicate never gets through. How, in at most about 6 MB whatever
+ * and a duplicate never gets through. How, in at most about 5 MB whatever
  * the number of ids:
  *   - the first IDSET_EXACT ids are kept in memory and answered at once
  *     (a sheet of up to that many rows behaves as a plain hash set);
  *   - after that, every id goes into a Bloom filter (4 bytes an
- *     expected id, 128 kB to 4 MB) and, with its line, into an on-disk
+ *     expected id, 128 kB to 3 MB) and, with its line, into an on-disk
  *     log split in 64 parts by hash. An id the filter has never seen is
  *     new for sure (most of them). An id it may have seen is a suspect:
  *     it and every record after it are held (in memory up to 1 MB, then
@@ -23,7 +23,7 @@
  * (other than "duplicate") come when it is read, before the duplicate
  * message of an earlier held row.
  *
- * A filter of 4 MB stops telling ids apart past a few million ids (one in
+ * A filter of 3 MB stops telling ids apart past a few million ids (one in
  * four is a suspect at 10M). For a sheet that large that can be read
  * twice, ir-sync reads the ids first: idset_pre_add for every id, then
  * idset_pre_done sorts them on disk (parts of at most 1 MB in memory) and
@@ -77,7 +77,7 @@ int	 idset_pre_done(struct idset *);
 void	 idset_pre_mem(struct idset *, size_t bytes);
 /*
  * Sizes the filter for about n ids in all (before the first IDSET_EXACT
- * are in; later calls do nothing): 32 bits an id, 128 kB to 8 MB.
+ * are in; later calls do nothing): 32 bits an id, 128 kB to 3 MB.
  */
 void	 idset_expect(struct idset *, unsigned long n);
 /* 1 while records are held: every record must go through idset_hold. */

@@ -152,14 +152,14 @@ load helpers
 	[ "$(printf '%s\n' "$output" | wc -l)" -eq 11 ]
 }
 
-@test "memory stays flat: 200k rows in under 16 MB" {
+@test "memory stays flat: 200k rows in under 8 MB" {
 	if ldd "$REPO/bin/ir-sync" | grep -q asan; then
 		skip "sanitizer builds keep shadow memory"
 	fi
 	awk 'BEGIN { print "item_id,on_hand,rate"; for (i = 0; i < 200000; i++) printf "SKU%d,%d,1.5\n", i, i % 50 }' > big.csv
 	run sh -c '/usr/bin/time -f %M ir-sync big.csv 2>&1 >/dev/null | tail -n 1'
 	[ "$status" -eq 0 ]
-	[ "$output" -lt 16384 ]
+	[ "$output" -lt 8192 ]
 }
 
 @test "duplicates past the first 32768 rows: each found, the first kept, order kept" {
@@ -194,7 +194,7 @@ load helpers
 	[[ "$output" == *'"item_id":"B"'* ]]
 }
 
-@test "a sheet over 2M rows has its ids read first: duplicates exact, memory flat" {
+@test "a sheet over 1.5M rows has its ids read first: duplicates exact, memory flat" {
 	# lines 2..2100001; dups of an early id, of a late one, of a bad row
 	awk 'BEGIN { print "item_id,on_hand,rate"
 		for (i = 0; i < 2100000; i++) {
@@ -218,7 +218,7 @@ load helpers
 	grep -qx '2000001 S1999999' ids.out
 	if ! ldd "$REPO/bin/ir-sync" | grep -q asan; then
 		rss=$(printf '%s\n' "$stderr" | sed -n 's/^rss //p')
-		[ "$rss" -lt 16384 ]
+		[ "$rss" -lt 8192 ]
 	fi
 }
 
