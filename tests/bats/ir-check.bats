@@ -68,6 +68,20 @@ load helpers
 	[[ "$stderr" == *"store round trips: 7"* ]]
 }
 
+@test "memory stays flat: 300k items in under 8 MB, reads and writes alike" {
+	if ldd "$REPO/bin/ir-check" | grep -q asan; then
+		skip "sanitizer builds keep shadow memory"
+	fi
+	awk 'BEGIN { print "item_id,on_hand,rate"; for (i = 0; i < 300000; i++) printf "S%d,%d,1.5\n", i, i % 50 }' > big.csv
+	ir-sync big.csv > items.ndjson
+	run sh -c '/usr/bin/time -f %M ir-check --dry-run < items.ndjson 2>&1 >/dev/null | tail -n 1'
+	[ "$status" -eq 0 ]
+	[ "$output" -lt 8192 ]
+	run sh -c '/usr/bin/time -f %M ir-check < items.ndjson 2>&1 >/dev/null | tail -n 1'
+	[ "$status" -eq 0 ]
+	[ "$output" -lt 8192 ]
+}
+
 @test "other records pass through in order; bad records are named, exit 65" {
 	{
 		echo '{"type":"note","text":"hello"}'
