@@ -15,7 +15,12 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LINK_PKGS  = $(filter-out libcurl,$(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
 # snprintf truncation is the intended bound everywhere, so that warning is off.
-WARN      = -Wall -Wextra -Wshadow -Wno-unused-parameter -Wno-format-truncation
+WARN      = -Wall -Wextra -Wshadow -Wconversion -Wno-unused-parameter \
+	-Wno-format-truncation
+# clang has no -Wformat-truncation: `make CC=clang WERROR=1` (CI) says so
+ifneq ($(findstring clang,$(shell $(CC) --version 2>/dev/null | head -n 1)),)
+WARN     += -Wno-unknown-warning-option
+endif
 CFLAGS   ?= -O2 -g
 ALL_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-DIR_VERSION='"$(VERSION)"' -Ilib $(WARN) $(CFLAGS) $(PKG_CFLAGS)

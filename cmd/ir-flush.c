@@ -552,7 +552,7 @@ resolve(struct flush *f)
 		if ((rc = settle_items(f, 1, "flush-resume-settling")) != 0)
 			goto out;
 		for (i = 0; i < f->n; i++)
-			on += f->items[i].applied;
+			on += f->items[i].applied != 0;
 		log_info(NULL, "finished the interrupted flush %s: %zu of its "
 		    "%zu items were on the sheet", f->flush_id, on, f->n);
 	} else

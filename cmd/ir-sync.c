@@ -673,8 +673,8 @@ expect_rows(struct sync *s, FILE *fp)
 	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
 	    (pos = ftello(fp)) <= 0)
 		return;
-	idset_expect(s->ids, (unsigned long)((double)st.st_size / pos *
-	    s->rows) + 1);
+	idset_expect(s->ids, (unsigned long)((double)st.st_size /
+	    (double)pos * (double)s->rows) + 1);
 }
 
 static int

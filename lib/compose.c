@@ -287,7 +287,7 @@ add_line_total(struct buf *out, const char *cost, long long qty)
 		if (*p < '0' || *p > '9' || na == sizeof(a))
 			return 1;
 		a[na++] = (unsigned char)(*p - '0');
-		frac += dot;
+		frac += (size_t)dot;
 	}
 	if (na == 0)
 		return 1;

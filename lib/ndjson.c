@@ -770,8 +770,8 @@ rec_parse(struct rec *r, const char *line, size_t len)
 		 * a key no earlier key shares it with is new. Escaped keys
 		 * are compared in full.
 		 */
-		bit = 1ULL << ((f->klen * 7 + (f->klen ? (unsigned char)k[0] +
-		    (unsigned char)k[f->klen - 1] * 3 : 0)) & 63);
+		bit = 1ULL << ((f->klen * 7 + (f->klen ? (size_t)(unsigned char)
+		    k[0] + (size_t)(unsigned char)k[f->klen - 1] * 3 : 0)) & 63);
 		if (!esc && !any_esc && !(seen & bit))
 			i = r->nfields;
 		else
@@ -889,8 +889,8 @@ same(const char *a, const char *b, size_t n)
 
 /* A cheap signature of a plain key: its length and its ends. */
 #define KEY_SIG(k, n) \
-	(((n) * 7 + ((n) ? (unsigned char)(k)[0] + \
-	(unsigned char)(k)[(n) - 1] * 3 : 0)) & 31)
+	(((n) * 7 + ((n) ? (size_t)(unsigned char)(k)[0] + \
+	(size_t)(unsigned char)(k)[(n) - 1] * 3 : 0)) & 31)
 
 void
 rec_get_many(const struct rec *r, struct rec_key *keys, size_t n,

@@ -332,8 +332,8 @@ TEST(bad_keys_are_refused_without_quoting_them)
 		"{\"client_email\": \"a@b\"}",
 		"{\"private_key\": \"x\"}",
 		"[1, 2]",
-		"{\"client_email\": \"a@b\", \"client_email\": \"c@d\", "
-		    "\"private_key\": \"x\"}",
+		("{\"client_email\": \"a@b\", \"client_email\": \"c@d\", "
+		    "\"private_key\": \"x\"}"),
 	};
 	char err[512], *sa, *pem;
 	struct buf jwt = { 0 };
