@@ -262,7 +262,7 @@ TEST(docsrc_open_then_unchanged_fetch_always)
 	int st = -1;
 
 	if (mkdtemp(state) == NULL) {
-		CHECK(!"mkdtemp");
+		CHECK(0 && "mkdtemp");
 		return;
 	}
 	snprintf(path, sizeof(path), "%s/state.json", state);
