@@ -764,7 +764,7 @@ csvin_normalize(const char *name, char *dst, size_t dstsz)
 		} else {
 			sep = 0;
 			if (ch >= 'A' && ch <= 'Z')
-				ch = ch - 'A' + 'a';
+				ch = (unsigned char)(ch - 'A' + 'a');
 		}
 		if (o + 1 >= dstsz) {
 			dst[0] = '\0';
