@@ -780,58 +780,33 @@ read_all(FILE *fp, void *p, size_t n)
 	return 0;
 }
 
-/*
- * Marks the suspects that a log part shows were seen on an earlier line.
- * The part is read in SCAN_BUF blocks (an entry may straddle two).
- */
+/* each_entry's call for a settle: marks the suspects the entry precedes. */
+static int
+mark_entry(struct idset *s, void *ctx, uint64_t h, uint64_t line,
+    const unsigned char *id, uint32_t len)
+{
+	size_t tabsz = *(size_t *)ctx, i;
+	struct suspect *sp;
+	uint32_t k;
+
+	for (i = h & (tabsz - 1); (k = s->stab[i]) != 0;
+	    i = (i + 1) & (tabsz - 1)) {
+		sp = &s->susp[k - 1];
+		if (sp->hash == h && line < sp->line && sp->len == len &&
+		    memcmp(s->sarena.p + sp->off, id, len) == 0)
+			sp->dup = 1;
+	}
+	return 0;
+}
+
+/* Marks the suspects that a log part shows were seen on an earlier line. */
 static int
 scan_part(struct idset *s, size_t part, size_t tabsz)
 {
-	FILE *fp = s->part[part];
-	unsigned char *b;
-	struct suspect *sp;
-	uint64_t h, line;
-	uint32_t len, k;
-	size_t have = 0, used, got, i;
-
-	if (part_flush(s, part) == -1)
+	if (part_flush(s, part) == -1 ||
+	    each_entry(s, s->part[part], mark_entry, &tabsz) == -1)
 		return -1;
-	rewind(fp);
-	if (s->scan == NULL && (s->scan = malloc(SCAN_BUF)) == NULL)
-		return -1;
-	b = s->scan;
-	do {
-		got = fread(b + have, 1, SCAN_BUF - have, fp);
-		have += got;
-		for (used = 0; have - used >= LOG_HDR; used += LOG_HDR + len) {
-			memcpy(&h, b + used, 8);
-			memcpy(&line, b + used + 8, 8);
-			memcpy(&len, b + used + 16, 4);
-			if (len > IDSET_ID_MAX) {
-				errno = EIO;
-				return -1;
-			}
-			if (have - used < LOG_HDR + len)
-				break;
-			for (i = h & (tabsz - 1); (k = s->stab[i]) != 0;
-			    i = (i + 1) & (tabsz - 1)) {
-				sp = &s->susp[k - 1];
-				if (sp->hash == h && line < sp->line &&
-				    sp->len == len && memcmp(s->sarena.p +
-				    sp->off, b + used + LOG_HDR, len) == 0)
-					sp->dup = 1;
-			}
-		}
-		memmove(b, b + used, have - used);
-		have -= used;
-	} while (got > 0);
-	if (ferror(fp))
-		return -1;
-	if (have != 0) {
-		errno = EIO;	/* a cut entry: the file is ours */
-		return -1;
-	}
-	return fseeko(fp, 0, SEEK_END);
+	return fseeko(s->part[part], 0, SEEK_END);
 }
 
 int
