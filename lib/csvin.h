@@ -30,7 +30,7 @@ enum { CSVIN_EOF = 0, CSVIN_ROW = 1, CSVIN_BAD = 2, CSVIN_IOERR = -1 };
 
 struct csvin_row {
 	size_t		 n;		/* fields in this row */
-	const char	**field;	/* NUL-terminated copies */
+	const char	**field;	/* NUL-terminated, until the next call */
 	const size_t	*len;
 	unsigned long	 line;		/* line the row starts on, from 1 */
 };
