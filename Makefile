@@ -7,13 +7,16 @@ PKGS      = jansson sqlite3 gmime-3.0 libcurl openssl expat libmicrohttpd
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 # libcurl is compiled against (its headers) but not linked: lib/curlapi.c
 # loads it with dlopen on first use, so a run that makes no HTTP call does
-# not pay its ~4.5 MB of RSS. dlopen is in libc since glibc 2.34 (-ldl is
+# not pay its ~4.5 MB of RSS. OpenSSL's libcrypto likewise (lib/cryptoapi.c,
+# 1.7 MB): only the tests that call OpenSSL themselves link it
+# (CRYPTO_LIBS). dlopen is in libc since glibc 2.34 (-ldl is
 # for older ones; an empty archive on newer). --as-needed keeps a program
 # from loading a library it does not call (ir-sync and ir-check: no gmime,
 # glib or libmicrohttpd); Debian's gcc already does that, but not with
 # -fsanitize, and clang (the fuzz targets) does not.
-LINK_PKGS  = $(filter-out libcurl,$(PKGS))
+LINK_PKGS  = $(filter-out libcurl openssl,$(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(LINK_PKGS) 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null)
 # snprintf truncation is the intended bound everywhere, so that warning is off.
 WARN      = -Wall -Wextra -Wshadow -Wconversion -Wno-unused-parameter \
 	-Wno-format-truncation
@@ -59,6 +62,9 @@ bin/%: cmd/%.c lib/libir.a
 tests/unit/bin/%: tests/unit/%.c tests/unit/unit.h lib/libir.a
 	@mkdir -p tests/unit/bin
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -Itests/unit -o $@ $< lib/libir.a $(LDLIBS)
+
+# makes and checks RS256 keys with OpenSSL itself
+tests/unit/bin/test_google: LDLIBS += $(CRYPTO_LIBS)
 
 deps:
 	@scripts/deps
@@ -129,6 +135,9 @@ $(FUZZ_DIR)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_DIR)/libir.a
 	@echo "fuzz ld $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -Itests/fuzz -o $@ $< \
 		$(FUZZ_DIR)/libir.a $(LDLIBS)
+
+# its oracle computes HMAC with OpenSSL itself (EVP_Q_mac)
+$(FUZZ_DIR)/fuzz_sig: LDLIBS += $(CRYPTO_LIBS)
 
 fuzz-build: $(FUZZ_BINS)
 

@@ -57,12 +57,12 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "buf.h"
 #include "cli.h"
 #include "clock.h"
 #include "config.h"
+#include "cryptoapi.h"
 #include "google.h"
 #include "jsonw.h"
 #include "log.h"
@@ -178,7 +178,29 @@ snapshot(struct flush *f)
 	return 0;
 }
 
-/* The sha256 of a file, as hex; -1 when it cannot be read. */
+static const struct cryptoapi *crypto;	/* NULL until a local sheet */
+
+/*
+ * Loads libcrypto for the sha256 of a local sheet: 0, or EX_UNAVAILABLE
+ * with the reason logged. Before sha256_file is first called.
+ */
+static int
+crypto_load(void)
+{
+	char err[512];
+
+	if (crypto == NULL && (crypto = cryptoapi_get(err,
+	    sizeof(err))) == NULL) {
+		log_error(NULL, "%s", err);
+		return EX_UNAVAILABLE;
+	}
+	return 0;
+}
+
+/*
+ * The sha256 of a file, as hex; -1 when it cannot be read. libcrypto is
+ * loaded (crypto_load).
+ */
 static int
 sha256_file(const char *path, char hex[SHA_HEX])
 {
@@ -190,17 +212,18 @@ sha256_file(const char *path, char hex[SHA_HEX])
 	FILE *fp;
 	int ok;
 
-	if ((fp = fopen(path, "rb")) == NULL)
+	if (crypto == NULL || (fp = fopen(path, "rb")) == NULL)
 		return -1;
-	if ((ctx = EVP_MD_CTX_new()) == NULL) {
+	if ((ctx = crypto->evp_md_ctx_new()) == NULL) {
 		fclose(fp);
 		return -1;
 	}
-	ok = EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
+	ok = crypto->evp_digest_init_ex(ctx, crypto->evp_sha256(), NULL) == 1;
 	while (ok && (n = fread(chunk, 1, sizeof(chunk), fp)) > 0)
-		ok = EVP_DigestUpdate(ctx, chunk, n) == 1;
-	ok = ok && !ferror(fp) && EVP_DigestFinal_ex(ctx, md, &mdlen) == 1;
-	EVP_MD_CTX_free(ctx);
+		ok = crypto->evp_digest_update(ctx, chunk, n) == 1;
+	ok = ok && !ferror(fp) &&
+	    crypto->evp_digest_final_ex(ctx, md, &mdlen) == 1;
+	crypto->evp_md_ctx_free(ctx);
 	fclose(fp);
 	if (!ok)
 		return -1;
@@ -453,6 +476,8 @@ intent_applied(struct flush *f)
 	FILE *fp;
 	int st;
 
+	if (f->gid == NULL && (st = crypto_load()) != 0)
+		return st;
 	if (f->gid == NULL && sha256_file(f->sheet, sha) == 0) {
 		if (strcmp(sha, f->new_sha) == 0 || strcmp(sha,
 		    f->base_sha) == 0) {
@@ -873,6 +898,9 @@ flush_once(struct flush *f)
 		write_record(f, 0);
 		return 0;
 	}
+	/* a local sheet is compared by its sha256: before the claim */
+	if (f->gid == NULL && (rc = crypto_load()) != 0)
+		return rc;
 	new_flush_id(f);
 	temp_name(f);
 	f->base_sha[0] = f->new_sha[0] = '\0';

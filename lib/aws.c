@@ -8,10 +8,9 @@
 #include <string.h>
 #include <sysexits.h>
 
-#include <openssl/sha.h>
-
 #include "aws.h"
 #include "config.h"
+#include "cryptoapi.h"
 
 const struct aws_service aws_dynamodb = { "dynamodb", "DYNAMODB",
 	"dynamodb" };
@@ -145,19 +144,24 @@ throttled(long status, const char *body, size_t len)
 	    strstr(e.code, "SlowDown") != NULL;
 }
 
-static void
-sha256_hex(const char *p, size_t n, char out[65])
+/* The payload's SHA-256 in hex; -1 when libcrypto cannot be loaded. */
+static int
+sha256_hex(const char *p, size_t n, char out[65], char *err, size_t errsz)
 {
 	unsigned char md[SHA256_DIGEST_LENGTH];
 	static const char hex[] = "0123456789abcdef";
+	const struct cryptoapi *crypto;
 	int i;
 
-	SHA256((const unsigned char *)p, n, md);
+	if ((crypto = cryptoapi_get(err, errsz)) == NULL)
+		return -1;
+	crypto->sha256((const unsigned char *)p, n, md);
 	for (i = 0; i < SHA256_DIGEST_LENGTH; i++) {
 		out[2 * i] = hex[md[i] >> 4];
 		out[2 * i + 1] = hex[md[i] & 15];
 	}
 	out[64] = '\0';
+	return 0;
 }
 
 static int request(const struct aws_service *, const char *,
@@ -235,7 +239,12 @@ request(const struct aws_service *svc, const char *method,
 	}
 	if (strcmp(svc->sign_name, "s3") == 0) {
 		/* S3 wants the payload hash as a header, signed */
-		sha256_hex(body ? body : "", body ? len : 0, sha);
+		if (sha256_hex(body ? body : "", body ? len : 0, sha,
+		    e->message, sizeof(e->message)) == -1) {
+			snprintf(e->code, sizeof(e->code), "MissingLibrary");
+			memset(userpwd, 0, sizeof(userpwd));
+			return -1;
+		}
 		snprintf(shahdr, sizeof(shahdr), "x-amz-content-sha256: %s",
 		    sha);
 		hdr[k++] = shahdr;

@@ -19,7 +19,8 @@
  * second copy; GLib's g_base64_encode would allocate its own copy that we
  * would then copy again. The limit is checked before anything is sent:
  * 40 MB for the encoded data (SES counts the message after base64
- * encoding; v1 would be 10 MB) and 50 recipients.
+ * encoding; v1 would be 10 MB) and 50 recipients. libcrypto is loaded for
+ * it (cryptoapi.h); when it cannot be, nothing is sent (CHANNEL_ERR).
  *
  * ref is the SES MessageId. The send is never repeated when its outcome
  * is unknown (aws_request_once): throttling (a 400 whose code says so,
@@ -38,12 +39,12 @@
 #include <string.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
 #include "aws.h"
 #include "buf.h"
 #include "channel.h"
 #include "channel_backend.h"
+#include "cryptoapi.h"
 
 #define SES_MAX_ENCODED	(40L * 1024 * 1024)	/* v2, after base64 */
 #define SES_MAX_RCPT	50
@@ -144,8 +145,9 @@ static int
 build_body(struct ses *s, const char *from, const char *const *rcpt,
     const char *raw, size_t len, struct buf *body)
 {
+	const struct cryptoapi *crypto;
 	struct buf wire = { 0 };
-	char *env = NULL;
+	char *env = NULL, why[384];
 	size_t enc, n;
 	int rc = -1;
 
@@ -154,6 +156,10 @@ build_body(struct ses *s, const char *from, const char *const *rcpt,
 	if (n > SES_MAX_RCPT) {
 		snprintf(s->err, sizeof(s->err), "ses: %zu recipients; SES "
 		    "takes at most %d per message", n, SES_MAX_RCPT);
+		return -1;
+	}
+	if ((crypto = cryptoapi_get(why, sizeof(why))) == NULL) {
+		snprintf(s->err, sizeof(s->err), "ses: %s", why);
 		return -1;
 	}
 	if (channel_crlf(&wire, raw, len) == -1)
@@ -179,8 +185,9 @@ build_body(struct ses *s, const char *from, const char *const *rcpt,
 	/* room for enc bytes and the NUL EVP_EncodeBlock writes */
 	if (buf_grow(body, enc + 1) == -1)
 		goto nomem;
-	body->len += (size_t)EVP_EncodeBlock((unsigned char *)body->p +
-	    body->len, (const unsigned char *)wire.p, (int)wire.len);
+	body->len += (size_t)crypto->evp_encode_block((unsigned char *)
+	    body->p + body->len, (const unsigned char *)wire.p,
+	    (int)wire.len);
 	if (buf_adds(body, "\"}}}") == -1)
 		goto nomem;
 	rc = 0;

@@ -12,10 +12,10 @@
 #include <sys/stat.h>
 
 #include <expat.h>
-#include <openssl/evp.h>
 
 #include "aws.h"
 #include "buf.h"
+#include "cryptoapi.h"
 #include "docsrc.h"
 #include "google.h"
 
@@ -206,13 +206,14 @@ slurp(FILE *fp, struct buf *b, char *err, size_t errsz)
 static int
 s3_mirror(FILE *fp, const char *dest, int *status, char *err, size_t errsz)
 {
+	const struct cryptoapi *crypto;
 	struct buf path = { 0 }, body = { 0 };
 	struct http_resp r;
 	struct aws_error e;
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int mdlen = 0;
 	char version[8], hex[2 * 16 + 1], etag[130], md5hdr[80];
-	char b64[32];
+	char b64[32], why[256];
 	const char *hdr[3];
 	int i, rc = -1;
 
@@ -228,9 +229,14 @@ s3_mirror(FILE *fp, const char *dest, int *status, char *err, size_t errsz)
 		*status = EX_IOERR;
 		goto out;
 	}
+	if ((crypto = cryptoapi_get(why, sizeof(why))) == NULL) {
+		snprintf(err, errsz, "%s: %s", dest, why);
+		*status = EX_UNAVAILABLE;
+		goto out;
+	}
 	/* MD5 here is S3's content check (ETag, Content-MD5), not security */
-	if (EVP_Digest(body.p ? body.p : "", body.len, md, &mdlen, EVP_md5(),
-	    NULL) != 1 || mdlen != 16) {
+	if (crypto->evp_digest(body.p ? body.p : "", body.len, md, &mdlen,
+	    crypto->evp_md5(), NULL) != 1 || mdlen != 16) {
 		snprintf(err, errsz, "cannot compute MD5");
 		*status = EX_SOFTWARE;
 		goto out;
@@ -252,7 +258,7 @@ s3_mirror(FILE *fp, const char *dest, int *status, char *err, size_t errsz)
 		goto out;
 	}
 	http_resp_free(&r);
-	EVP_EncodeBlock((unsigned char *)b64, md, 16);
+	crypto->evp_encode_block((unsigned char *)b64, md, 16);
 	snprintf(md5hdr, sizeof(md5hdr), "Content-MD5: %s", b64);
 	hdr[0] = md5hdr;
 	hdr[1] = "Content-Type: text/csv";

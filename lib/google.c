@@ -7,6 +7,10 @@
  * buffers that are wiped before they are freed, and no error message is
  * built from them: messages name the service account's email, the sheet
  * id, the host and the HTTP status, and quote Google's own error text.
+ *
+ * libcrypto (the RS256 signature, the wiping) is loaded before the key is
+ * read (cryptoapi.h); when it cannot be, that is status 69 and no secret
+ * has been read.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -20,14 +24,11 @@
 #include <unistd.h>
 
 #include <jansson.h>
-#include <openssl/crypto.h>
-#include <openssl/err.h>
-#include <openssl/evp.h>
-#include <openssl/pem.h>
 
 #include "errmsg.h"
 #include "buf.h"
 #include "config.h"
+#include "cryptoapi.h"
 #include "docsrc.h"
 #include "google.h"
 #include "http.h"
@@ -58,12 +59,42 @@ static struct {
 	char	 email[256];
 } cache;
 
+static const struct cryptoapi *crypto;	/* NULL until a key is read */
+
+/*
+ * Loads libcrypto before a key is read: 0, or EX_UNAVAILABLE with err
+ * naming the library.
+ */
+static int
+crypto_load(char *err, size_t errsz)
+{
+	if (crypto == NULL && (crypto = cryptoapi_get(err, errsz)) == NULL)
+		return EX_UNAVAILABLE;
+	return 0;
+}
+
+/*
+ * Wipes n bytes that held a secret. Every secret here is read after
+ * crypto_load succeeded; should one not be, the bytes are still wiped.
+ */
+static void
+wipe(void *p, size_t n)
+{
+	volatile unsigned char *v = p;
+
+	if (crypto != NULL)
+		crypto->openssl_cleanse(p, n);
+	else
+		while (n-- > 0)
+			*v++ = 0;
+}
+
 /* Wipes a buffer that held a secret, then frees it. */
 static void
 wipe_buf(struct buf *b)
 {
 	if (b->p != NULL)
-		OPENSSL_cleanse(b->p, b->cap);
+		wipe(b->p, b->cap);
 	buf_free(b);
 }
 
@@ -223,7 +254,8 @@ no_passphrase(char *buf, int size, int rwflag, void *u)
  * Signs the n bytes at msg with the PEM private key (RSASSA-PKCS1-v1_5,
  * SHA-256) and appends the signature in base64url to out. msg may point
  * into out: it is read before anything is appended. Every OpenSSL object
- * is freed and the error queue cleared, whatever happens.
+ * is freed and the error queue cleared, whatever happens. libcrypto is
+ * loaded (crypto_load).
  */
 static int
 rs256(const char *pem, const char *msg, size_t n, struct buf *out,
@@ -236,29 +268,32 @@ rs256(const char *pem, const char *msg, size_t n, struct buf *out,
 	size_t siglen = 0;
 	int r = EX_NOPERM;
 
-	if ((bio = BIO_new_mem_buf(pem, -1)) == NULL) {
+	if ((bio = crypto->bio_new_mem_buf(pem, -1)) == NULL) {
 		errmsg_set(err, errsz, "out of memory");
 		return EX_SOFTWARE;
 	}
-	key = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
-	BIO_free(bio);
+	key = crypto->pem_read_bio_private_key(bio, NULL, no_passphrase,
+	    NULL);
+	crypto->bio_free(bio);
 	if (key == NULL) {
 		errmsg_set(err, errsz, "the private_key in IR_GOOGLE_SA is not an "
 		    "unencrypted PEM private key");
 		goto out;
 	}
-	if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) {
+	if (crypto->evp_pkey_get_base_id(key) != EVP_PKEY_RSA) {
 		errmsg_set(err, errsz, "the private_key in IR_GOOGLE_SA is not an "
 		    "RSA key (RS256 needs one)");
 		goto out;
 	}
 	r = EX_SOFTWARE;
-	if ((md = EVP_MD_CTX_new()) == NULL ||
-	    EVP_DigestSignInit(md, NULL, EVP_sha256(), NULL, key) != 1 ||
-	    EVP_DigestSign(md, NULL, &siglen, (const unsigned char *)msg,
-	    n) != 1 || (sig = malloc(siglen)) == NULL ||
-	    EVP_DigestSign(md, sig, &siglen, (const unsigned char *)msg,
-	    n) != 1) {
+	if ((md = crypto->evp_md_ctx_new()) == NULL ||
+	    crypto->evp_digest_sign_init(md, NULL, crypto->evp_sha256(), NULL,
+	    key) != 1 ||
+	    crypto->evp_digest_sign(md, NULL, &siglen,
+	    (const unsigned char *)msg, n) != 1 ||
+	    (sig = malloc(siglen)) == NULL ||
+	    crypto->evp_digest_sign(md, sig, &siglen,
+	    (const unsigned char *)msg, n) != 1) {
 		errmsg_set(err, errsz, "cannot sign the token request with the "
 		    "key in IR_GOOGLE_SA");
 		goto out;
@@ -270,9 +305,9 @@ rs256(const char *pem, const char *msg, size_t n, struct buf *out,
 	r = 0;
 out:
 	free(sig);
-	EVP_MD_CTX_free(md);
-	EVP_PKEY_free(key);
-	ERR_clear_error();
+	crypto->evp_md_ctx_free(md);
+	crypto->evp_pkey_free(key);
+	crypto->err_clear_error();
 	return r;
 }
 
@@ -338,14 +373,14 @@ sa_load(json_t **sa, char *err, size_t errsz)
 	while ((n = fread(chunk, 1, sizeof(chunk), fp)) > 0) {
 		if (b.len + n > SA_MAX || buf_add(&b, chunk, n) == -1) {
 			fclose(fp);
-			OPENSSL_cleanse(chunk, sizeof(chunk));
+			wipe(chunk, sizeof(chunk));
 			wipe_buf(&b);
 			errmsg_set(err, errsz, "IR_GOOGLE_SA: %s is larger than a "
 			    "key file (%d bytes)", s, SA_MAX);
 			return EX_NOPERM;
 		}
 	}
-	OPENSSL_cleanse(chunk, sizeof(chunk));
+	wipe(chunk, sizeof(chunk));
 	if (ferror(fp)) {
 		errmsg_set(err, errsz, "IR_GOOGLE_SA: cannot read the key file "
 		    "%s", s);
@@ -416,7 +451,8 @@ google_jwt(const char *sa_json, const char *aud, time_t now, struct buf *jwt,
 	json_t *sa;
 	int r;
 
-	if ((r = sa_parse(sa_json, strlen(sa_json), &sa, err, errsz)) != 0)
+	if ((r = crypto_load(err, errsz)) != 0 ||
+	    (r = sa_parse(sa_json, strlen(sa_json), &sa, err, errsz)) != 0)
 		return r;
 	r = jwt_build(sa, aud, now, jwt, err, errsz);
 	json_decref(sa);
@@ -521,7 +557,8 @@ token_exchange(char *err, size_t errsz)
 
 	cache.valid = 0;
 	url_host(url, host, sizeof(host));
-	if ((r = sa_load(&sa, err, errsz)) != 0)
+	if ((r = crypto_load(err, errsz)) != 0 ||
+	    (r = sa_load(&sa, err, errsz)) != 0)
 		return r;
 	email = json_string_value(json_object_get(sa, "client_email"));
 	printable(cache.email, sizeof(cache.email), email, strlen(email));
@@ -679,7 +716,7 @@ api_do(const char *method, const char *url, const char *body, FILE *sink,
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 		    cache.tok);
 		rc = http_do(&q, resp);
-		OPENSSL_cleanse(auth, sizeof(auth));
+		wipe(auth, sizeof(auth));
 		if (rc == -1) {
 			url_host(url, host, sizeof(host));
 			errmsg_set(err, errsz, "cannot reach Google at %s: %s",

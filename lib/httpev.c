@@ -1,6 +1,8 @@
 /*
  * httpev: Function URL request events and response records. See httpev.h.
- * Base64 is OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock.
+ * Base64 is OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, loaded with
+ * libcrypto by the first base64 body (cryptoapi.h): when it cannot be
+ * loaded, such an event is refused with the reason (parse) or not built.
  */
 #include <ctype.h>
 #include <stdio.h>
@@ -10,16 +12,22 @@
 #include <time.h>
 
 #include <jansson.h>
-#include <openssl/evp.h>
 
+#include "cryptoapi.h"
 #include "csvin.h"
 #include "errmsg.h"
 #include "httpev.h"
 
-/* Decodes standard base64 (with padding, no line breaks). */
+/*
+ * Decodes standard base64 (with padding, no line breaks). -1 when s is not
+ * base64 (or out of memory), -2 with err set when libcrypto cannot be
+ * loaded.
+ */
 static int
-b64decode(const char *s, size_t n, char **out, size_t *outlen)
+b64decode(const char *s, size_t n, char **out, size_t *outlen, char *err,
+    size_t errsz)
 {
+	const struct cryptoapi *crypto;
 	size_t pad = 0, cap;
 	int len;
 
@@ -37,7 +45,12 @@ b64decode(const char *s, size_t n, char **out, size_t *outlen)
 		*outlen = 0;
 		return 0;
 	}
-	if ((len = EVP_DecodeBlock((unsigned char *)*out,
+	if ((crypto = cryptoapi_get(err, errsz)) == NULL) {
+		free(*out);
+		*out = NULL;
+		return -2;
+	}
+	if ((len = crypto->evp_decode_block((unsigned char *)*out,
 	    (const unsigned char *)s, (int)n)) < 0 || (size_t)len < pad) {
 		free(*out);
 		*out = NULL;
@@ -48,13 +61,18 @@ b64decode(const char *s, size_t n, char **out, size_t *outlen)
 	return 0;
 }
 
+/* -1 when out of memory or libcrypto cannot be loaded. */
 static int
 b64encode(struct buf *b, const char *p, size_t n)
 {
-	if (buf_grow(b, 4 * ((n + 2) / 3) + 1) == -1)
+	const struct cryptoapi *crypto;
+	char err[256];
+
+	if ((crypto = cryptoapi_get(err, sizeof(err))) == NULL ||
+	    buf_grow(b, 4 * ((n + 2) / 3) + 1) == -1)
 		return -1;
-	b->len += (size_t)EVP_EncodeBlock((unsigned char *)b->p + b->len,
-	    (const unsigned char *)p, (int)n);
+	b->len += (size_t)crypto->evp_encode_block((unsigned char *)b->p +
+	    b->len, (const unsigned char *)p, (int)n);
 	b->p[b->len] = '\0';
 	return 0;
 }
@@ -150,7 +168,11 @@ httpev_parse(const char *line, size_t len, struct httpev *ev, char *err,
 		ev->body = strdup("");
 		ev->body_len = 0;
 	} else if (b64) {
-		if (b64decode(body, blen, &ev->body, &ev->body_len) == -1) {
+		switch (b64decode(body, blen, &ev->body, &ev->body_len, err,
+		    errsz)) {
+		case -2:
+			goto bad;
+		case -1:
 			errmsg_set(err, errsz, "body is not valid base64");
 			goto bad;
 		}
@@ -251,7 +273,8 @@ httpev_build(struct buf *out, const char *method, const char *path,
 	if (body_len > 0 && (!is_text(ct) || memchr(body, '\0', body_len) ||
 	    !utf8_valid(body, body_len))) {
 		b64 = 1;
-		b64encode(&b, body, body_len);
+		if (b64encode(&b, body, body_len) == -1)
+			goto out;
 	}
 	http = json_pack("{s:s, s:s, s:s, s:s, s:s}", "method", method,
 	    "path", path, "protocol", "HTTP/1.1", "sourceIp",
@@ -366,7 +389,7 @@ httpev_response_parse(const char *line, size_t len,
 	blen = body ? json_string_length(json_object_get(root, "body")) : 0;
 	if (json_is_true(json_object_get(root, "isBase64Encoded"))) {
 		if (b64decode(body ? body : "", blen, &r->body,
-		    &r->body_len) == -1) {
+		    &r->body_len, NULL, 0) != 0) {
 			json_decref(root);
 			httpev_response_free(r);
 			return -1;

@@ -1,21 +1,40 @@
 /*
  * sig: HMAC-SHA256 signatures of the public entry points. See sig.h.
- * HMAC, hex and base64 are OpenSSL's; the comparison is CRYPTO_memcmp.
+ * HMAC and base64 are OpenSSL's; the comparison is CRYPTO_memcmp. libcrypto
+ * is loaded by the first check (cryptoapi.h); when it cannot be, every
+ * check fails, with the reason in why: a request is refused, never let
+ * through unchecked.
  */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/core_names.h>
-#include <openssl/params.h>
-
+#include "cryptoapi.h"
 #include "errmsg.h"
 #include "sig.h"
 
 #define MAC_LEN	32
+
+static const struct cryptoapi *crypto;	/* NULL until the first use */
+
+/*
+ * Loads libcrypto once; -1 when it cannot be loaded, with why (when not
+ * NULL) saying so. Every function below that calls libcrypto is reached
+ * only after this returned 0, or calls it itself.
+ */
+static int
+crypto_load(char *why, size_t whysz)
+{
+	char err[256];
+
+	if (crypto == NULL && (crypto = cryptoapi_get(err,
+	    sizeof(err))) == NULL) {
+		errmsg_set(why, whysz, "%s", err);
+		return -1;
+	}
+	return 0;
+}
 
 /*
  * HMAC-SHA256 of the concatenation of up to four parts (a NULL part or a
@@ -31,21 +50,25 @@ hmac4(const char *key, size_t klen, const char *const part[4],
 	size_t n = 0;
 	int i, ok = 0;
 
-	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+	if (crypto_load(NULL, 0) == -1 ||
+	    (mac = crypto->evp_mac_fetch(NULL, "HMAC", NULL)) == NULL)
 		return -1;
-	params[0] = OSSL_PARAM_construct_utf8_string("digest", "SHA256", 0);
-	params[1] = OSSL_PARAM_construct_end();
-	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL ||
-	    EVP_MAC_init(ctx, (const unsigned char *)key, klen, params) != 1)
+	params[0] = crypto->ossl_param_construct_utf8_string("digest",
+	    "SHA256", 0);
+	params[1] = crypto->ossl_param_construct_end();
+	if ((ctx = crypto->evp_mac_ctx_new(mac)) == NULL ||
+	    crypto->evp_mac_init(ctx, (const unsigned char *)key, klen,
+	    params) != 1)
 		goto out;
 	for (i = 0; i < 4; i++)
-		if (part[i] != NULL && plen[i] > 0 && EVP_MAC_update(ctx,
-		    (const unsigned char *)part[i], plen[i]) != 1)
+		if (part[i] != NULL && plen[i] > 0 && crypto->evp_mac_update(
+		    ctx, (const unsigned char *)part[i], plen[i]) != 1)
 			goto out;
-	ok = EVP_MAC_final(ctx, out, &n, MAC_LEN) == 1 && n == MAC_LEN;
+	ok = crypto->evp_mac_final(ctx, out, &n, MAC_LEN) == 1 &&
+	    n == MAC_LEN;
 out:
-	EVP_MAC_CTX_free(ctx);
-	EVP_MAC_free(mac);
+	crypto->evp_mac_ctx_free(ctx);
+	crypto->evp_mac_free(mac);
 	return ok ? 0 : -1;
 }
 
@@ -73,11 +96,14 @@ hex(const unsigned char *p, size_t n, char *out)
 	out[2 * n] = '\0';
 }
 
-/* Constant-time equality of two strings of the same length. */
+/*
+ * Constant-time equality of two strings of the same length. Only after an
+ * HMAC was computed, so libcrypto is loaded.
+ */
 static int
 same(const char *a, const char *b, size_t blen)
 {
-	return strlen(a) == blen && CRYPTO_memcmp(a, b, blen) == 0;
+	return strlen(a) == blen && crypto->crypto_memcmp(a, b, blen) == 0;
 }
 
 /*
@@ -137,6 +163,8 @@ sig_slack(const char *secret, const char *ts, const char *signature,
 		    "stale timestamp");
 		return -1;
 	}
+	if (crypto_load(why, whysz) == -1)
+		return -1;
 	{
 		const char *part[4] = { "v0:", ts, ":", body };
 		const size_t plen[4] = { 3, strlen(ts), 1, len };
@@ -181,7 +209,7 @@ generic_check(const char *key, size_t klen, void *ctx)
 			p++;
 		n = strcspn(p, ",");
 		if (n == 3 + 2 * MAC_LEN && strncmp(p, "v1=", 3) == 0 &&
-		    CRYPTO_memcmp(p + 3, want, 2 * MAC_LEN) == 0)
+		    crypto->crypto_memcmp(p + 3, want, 2 * MAC_LEN) == 0)
 			return 0;
 	}
 	return -1;
@@ -226,6 +254,8 @@ sig_generic(const char *keys, const char *header, const char *body,
 	g.header = p + n;
 	if (*g.header == ',')
 		g.header++;
+	if (crypto_load(why, whysz) == -1)
+		return -1;
 	if (each_key(keys, generic_check, &g) == -1) {
 		errmsg_set(why, whysz, "bad signature");
 		return -1;
@@ -248,7 +278,7 @@ b64_check(const char *key, size_t klen, void *ctx)
 
 	if (hmac(key, klen, s->a, s->alen, s->b, s->blen, NULL, 0, mac) == -1)
 		return -1;
-	EVP_EncodeBlock((unsigned char *)want, mac, MAC_LEN);
+	crypto->evp_encode_block((unsigned char *)want, mac, MAC_LEN);
 	return same(want, s->sig, strlen(s->sig)) ? 0 : -1;
 }
 
@@ -262,6 +292,8 @@ sig_square(const char *keys, const char *url, const char *signature,
 		errmsg_set(why, whysz, "missing signature");
 		return -1;
 	}
+	if (crypto_load(why, whysz) == -1)
+		return -1;
 	if (url == NULL || each_key(keys, b64_check, &s) == -1) {
 		errmsg_set(why, whysz, "bad signature");
 		return -1;
@@ -279,6 +311,8 @@ sig_shopify(const char *keys, const char *signature, const char *body,
 		errmsg_set(why, whysz, "missing signature");
 		return -1;
 	}
+	if (crypto_load(why, whysz) == -1)
+		return -1;
 	if (each_key(keys, b64_check, &s) == -1) {
 		errmsg_set(why, whysz, "bad signature");
 		return -1;
@@ -309,9 +343,10 @@ b64url(struct buf *out, const unsigned char *p, size_t n)
 	size_t i, m;
 	int len;
 
-	if ((tmp = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
+	if (crypto_load(NULL, 0) == -1 ||
+	    (tmp = malloc(4 * ((n + 2) / 3) + 1)) == NULL)
 		return -1;
-	len = EVP_EncodeBlock((unsigned char *)tmp, p, (int)n);
+	len = crypto->evp_encode_block((unsigned char *)tmp, p, (int)n);
 	for (m = (size_t)len; m > 0 && tmp[m - 1] == '='; m--)
 		;
 	for (i = 0; i < m; i++)
@@ -328,7 +363,8 @@ unb64url(const char *s, size_t n, struct buf *out)
 	size_t i, m = n + 4;
 	int len;
 
-	if (n > 4096 || (tmp = malloc(m + 1)) == NULL)
+	if (n > 4096 || crypto_load(NULL, 0) == -1 ||
+	    (tmp = malloc(m + 1)) == NULL)
 		return -1;
 	for (i = 0; i < n; i++) {
 		char c = s[i];
@@ -342,7 +378,7 @@ unb64url(const char *s, size_t n, struct buf *out)
 	while (i % 4)
 		tmp[i++] = '=';
 	tmp[i] = '\0';
-	if (buf_grow(out, i) == -1 || (len = EVP_DecodeBlock(
+	if (buf_grow(out, i) == -1 || (len = crypto->evp_decode_block(
 	    (unsigned char *)out->p + out->len, (unsigned char *)tmp,
 	    (int)i)) < 0) {
 		free(tmp);
@@ -392,6 +428,8 @@ sig_link_check(const char *key, const char *token, time_t now, char *order,
 	int rc = -1;
 
 	order[0] = action[0] = '\0';
+	if (crypto_load(why, whysz) == -1)
+		return -1;
 	errmsg_set(why, whysz, "bad link");
 	if (key == NULL || *key == '\0' || token == NULL ||
 	    (dot = strchr(token, '.')) == NULL ||
@@ -405,7 +443,7 @@ sig_link_check(const char *key, const char *token, time_t now, char *order,
 	expiry = strtoll(nl2 + 1, &end, 10);
 	if (*end != '\0' || hmac(key, strlen(key), "ir-link\n", 8, msg.p,
 	    msg.len, NULL, 0, mac) == -1 || given.len != MAC_LEN ||
-	    CRYPTO_memcmp(mac, given.p, MAC_LEN) != 0) {
+	    crypto->crypto_memcmp(mac, given.p, MAC_LEN) != 0) {
 		order[0] = action[0] = '\0';	/* tampered: trust nothing */
 		goto out;
 	}
