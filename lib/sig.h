@@ -13,7 +13,8 @@
  * keys: one key, or two separated by a comma (rotation: both accepted).
  * Every function returns 0 when the signature holds, -1 otherwise with a
  * short reason in why ("missing signature", "stale timestamp",
- * "bad signature") that never contains a key or the body.
+ * "bad signature", or that libcrypto.so.3 cannot be loaded: then every
+ * check fails) that never contains a key or the body.
  */
 #ifndef IR_SIG_H
 #define IR_SIG_H
