@@ -1,22 +1,13 @@
 /* cryptoapi: libcrypto loaded on first use. See cryptoapi.h. */
-#include <dlfcn.h>
 #include <stdio.h>
 #include <string.h>
 
 #include <openssl/err.h>
 
 #include "cryptoapi.h"
+#include "dlib.h"
 
-/*
- * Each pointer must have the exact type of OpenSSL's prototype, or a call
- * through it is undefined. Assigning the function to the member is a
- * diagnostic when the types differ (an error under -Werror); the
- * assignment is inside sizeof, which does not evaluate it, so nothing
- * here references libcrypto's symbols at link time. A name that is a
- * macro rather than a function would not compile here either way.
- */
-#define SAME_TYPE(member, fn)						\
-	_Static_assert(sizeof(((struct cryptoapi *)0)->member = (fn)) > 0, #fn)
+#define SAME_TYPE(member, fn)	DLIB_SAME_TYPE(struct cryptoapi, member, fn)
 
 SAME_TYPE(sha256, SHA256);
 SAME_TYPE(evp_md5, EVP_md5);
@@ -49,15 +40,10 @@ SAME_TYPE(evp_encode_block, EVP_EncodeBlock);
 SAME_TYPE(evp_decode_block, EVP_DecodeBlock);
 SAME_TYPE(crypto_memcmp, CRYPTO_memcmp);
 SAME_TYPE(openssl_cleanse, OPENSSL_cleanse);
-_Static_assert(sizeof(void *) == sizeof(void (*)(void)),
-    "dlsym's pointers must fit the table's");
 
 #define SYM(name, member)	{ name, offsetof(struct cryptoapi, member) }
 
-static const struct {
-	const char	*name;
-	size_t		 off;
-} syms[] = {
+static const struct dlib_sym syms[] = {
 	SYM("SHA256", sha256),
 	SYM("EVP_md5", evp_md5),
 	SYM("EVP_sha256", evp_sha256),
@@ -107,36 +93,14 @@ const struct cryptoapi *
 cryptoapi_get(char *err, size_t errsz)
 {
 	struct cryptoapi t;
-	const char *why;
-	void *lib, *p;
-	size_t i;
+	void *lib;
 
 	if (loaded)
 		return &api;
-	if ((lib = dlopen(soname, RTLD_NOW | RTLD_LOCAL)) == NULL) {
-		why = dlerror();
-		snprintf(err, errsz, "cannot load %s (%s); hashes and "
-		    "signatures need the libssl3 package", soname,
-		    why ? why : "?");
+	if (dlib_load(soname, syms, sizeof(syms) / sizeof(syms[0]), &t,
+	    sizeof(t), &lib, "hashes and signatures need the libssl3 package",
+	    err, errsz) == -1)
 		return NULL;
-	}
-	for (i = 0; i < sizeof(syms) / sizeof(syms[0]); i++) {
-		(void)dlerror();
-		if ((p = dlsym(lib, syms[i].name)) == NULL) {
-			why = dlerror();
-			snprintf(err, errsz, "cannot load %s (%s); hashes and "
-			    "signatures need the libssl3 package", soname,
-			    why ? why : syms[i].name);
-			dlclose(lib);
-			return NULL;
-		}
-		/*
-		 * dlsym gives an object pointer; POSIX guarantees it has the
-		 * function pointer's representation, and memcpy avoids the
-		 * conversion ISO C leaves undefined.
-		 */
-		memcpy((char *)&t + syms[i].off, &p, sizeof(p));
-	}
 	api = t;
 	loaded = 1;
 	return &api;
