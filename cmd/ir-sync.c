@@ -124,13 +124,25 @@ is_reserved(const char *norm)
 	return 0;
 }
 
+/* The column a normalized header name is, or -1. */
+static int
+column_of(const char *norm)
+{
+	size_t k;
+
+	for (k = 0; k < sizeof(colnames) / sizeof(colnames[0]); k++)
+		if (strcmp(norm, colnames[k].name) == 0)
+			return colnames[k].col;
+	return -1;
+}
+
 /* Maps the header row to columns. -1 when a required column is missing. */
 static int
 read_header(struct sync *s, const struct csvin_row *row)
 {
 	char norm[256], where[300];
-	size_t i, k;
-	int missing = 0;
+	size_t i;
+	int c, missing = 0;
 
 	snprintf(where, sizeof(where), "%s:%lu", s->source, row->line);
 	for (i = 0; i < NCOLS; i++)
@@ -147,15 +159,12 @@ read_header(struct sync *s, const struct csvin_row *row)
 		csvin_normalize(row->field[i], norm, sizeof(norm));
 		if (norm[0] == '\0')
 			continue;
-		for (k = 0; k < sizeof(colnames) / sizeof(colnames[0]); k++)
-			if (strcmp(norm, colnames[k].name) == 0)
-				break;
-		if (k < sizeof(colnames) / sizeof(colnames[0])) {
-			if (s->col[colnames[k].col] != -1)
+		if ((c = column_of(norm)) != -1) {
+			if (s->col[c] != -1)
 				log_warn(where, "column \"%s\" appears twice; "
 				    "using the first", row->field[i]);
 			else
-				s->col[colnames[k].col] = (int)i;
+				s->col[c] = (int)i;
 		} else if (is_reserved(norm))
 			log_warn(where, "column \"%s\" has a name the bot "
 			    "uses itself; ignored", row->field[i]);
@@ -574,14 +583,15 @@ do_row(struct sync *s, const struct csvin_row *row)
 }
 
 /*
- * A sheet of more than READ_FIRST rows (estimated from its size and its
- * first 64 kB) that can be read twice has its ids read first: the
- * duplicate filter stops telling ids apart around there (lib/idset.h).
+ * The rows of a file, estimated once from its size and its first 64 kB
+ * (0 for a pipe). It sizes the duplicate filter; a sheet of more than
+ * READ_FIRST rows has its ids read first instead: the filter stops
+ * telling ids apart around there (lib/idset.h).
  */
 #define READ_FIRST	1500000UL
 
 static unsigned long
-large_file(FILE *fp)
+estimate_rows(FILE *fp)
 {
 	double est;
 	char b[65536];
@@ -597,7 +607,7 @@ large_file(FILE *fp)
 	for (i = 0; i < (size_t)n; i++)
 		lines += b[i] == '\n';
 	est = (double)(st.st_size - pos) / (double)n * (double)lines;
-	return est > (double)READ_FIRST ? (unsigned long)est : 0;
+	return (unsigned long)est + 1;
 }
 
 /*
@@ -612,7 +622,7 @@ read_ids_first(struct sync *s, FILE *fp)
 	struct csvin_row row;
 	char norm[256];
 	const char *p;
-	size_t i, k, n, idn;
+	size_t i, n, idn;
 	unsigned long rows = 0;
 	int got, idcol = -1, rc = 0;
 	off_t start;
@@ -629,11 +639,8 @@ read_ids_first(struct sync *s, FILE *fp)
 			for (i = 0; i < row.n && idcol == -1; i++) {
 				csvin_normalize(row.field[i], norm,
 				    sizeof(norm));
-				for (k = 0; k < sizeof(colnames) /
-				    sizeof(colnames[0]); k++)
-					if (colnames[k].col == C_ITEM_ID &&
-					    strcmp(norm, colnames[k].name) == 0)
-						idcol = (int)i;
+				if (column_of(norm) == C_ITEM_ID)
+					idcol = (int)i;
 			}
 			if (idcol == -1)
 				break;	/* the second read says so */
@@ -658,23 +665,6 @@ read_ids_first(struct sync *s, FILE *fp)
 		rc = -1;
 	clearerr(fp);
 	return rc;
-}
-
-/*
- * Sizes the duplicate check's filter for a file: its size over the bytes
- * the rows so far took. Unknown for a pipe: the default is kept.
- */
-static void
-expect_rows(struct sync *s, FILE *fp)
-{
-	struct stat st;
-	off_t pos;
-
-	if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode) ||
-	    (pos = ftello(fp)) <= 0)
-		return;
-	idset_expect(s->ids, (unsigned long)((double)st.st_size /
-	    (double)pos * (double)s->rows) + 1);
 }
 
 static int
@@ -715,8 +705,6 @@ parse(struct sync *s, FILE *fp)
 			continue;
 		}
 		s->rows++;
-		if (s->rows == IDSET_EXACT)
-			expect_rows(s, fp);
 		if (s->progress && s->rows % 100000 == 0)
 			fprintf(stderr, "\rir-sync: %lu rows", s->rows);
 		switch ((got = do_row(s, &row))) {
@@ -938,7 +926,10 @@ main(int argc, char *argv[])
 		goto out;
 	}
 	s->progress = isatty(STDERR_FILENO);
-	if ((est = large_file(parse_from)) > 0) {
+	est = estimate_rows(parse_from);
+	if (est > 0 && est <= READ_FIRST)
+		idset_expect(s->ids, est);
+	else if (est > READ_FIRST) {
 		log_info(s->source, "about %lu rows: the item ids are read "
 		    "first, to find duplicates", est);
 		if (read_ids_first(s, parse_from) == -1) {
